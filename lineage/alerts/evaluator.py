@@ -1,0 +1,80 @@
+"""Evaluating alert rules against a new metric value."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from lineage.alerts.models import AlertRule, compare, margin
+from lineage.metrics.models import Metric
+from lineage.observability.models import TraceType
+from lineage.observability.tracer import with_trace
+from lineage.workflows.engine import WorkflowRun, run_workflow
+from lineage.workflows.models import Step, Workflow
+
+
+@dataclass
+class AlertOutcome:
+    rule: AlertRule
+    trace_id: uuid.UUID
+    fired: bool
+    workflow_runs: list[WorkflowRun] = field(default_factory=list)
+
+
+def rules_for(metric: Metric) -> list[AlertRule]:
+    enabled_workflows = Workflow.objects.filter(enabled=True).prefetch_related(
+        Prefetch("steps", queryset=Step.objects.order_by("position"))
+    )
+    return list(
+        metric.alert_rules.filter(enabled=True)
+        .order_by("name")
+        .prefetch_related(Prefetch("workflows", queryset=enabled_workflows))
+    )
+
+
+def evaluate_alerts(
+    metric: Metric, value: float, *, parents: Iterable[uuid.UUID] | None = None
+) -> list[AlertOutcome]:
+    """One `alert` trace per enabled rule, fired or not; a fired rule starts
+    its enabled workflows as children of its trace."""
+    parents = None if parents is None else list(parents)
+    outcomes = []
+    for rule in rules_for(metric):
+        with with_trace(
+            TraceType.ALERT,
+            name=rule.name,
+            subject=rule.subject,
+            inputs={
+                "metric": metric.name,
+                "value": value,
+                "operator": rule.operator,
+                "threshold": rule.threshold,
+                "severity": rule.severity,
+            },
+            parents=parents,
+            org=rule.organization_id,
+        ) as trace:
+            fired = compare(value, rule.operator, rule.threshold)
+            trace.outputs.update(
+                fired=fired,
+                margin=margin(value, rule.operator, rule.threshold),
+                workflows=[w.name for w in rule.workflows.all()] if fired else [],
+            )
+        outcome = AlertOutcome(rule, trace.id, fired)
+        if fired:
+            context = {
+                "alert": rule.name,
+                "severity": rule.severity,
+                "metric": metric.name,
+                "value": value,
+                "operator": rule.operator,
+                "threshold": rule.threshold,
+            }
+            for workflow in rule.workflows.all():
+                outcome.workflow_runs.append(
+                    run_workflow(workflow, context=context, parents=[trace.id])
+                )
+        outcomes.append(outcome)
+    return outcomes

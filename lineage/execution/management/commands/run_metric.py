@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lineage.execution.scheduler import run_metric_execution
+from lineage.metrics.models import Metric
+from lineage.observability.models import TraceSource
+from lineage.observability.output import print_chain
+from lineage.tenancy.lookup import NotFound, get_by_name, resolve_organization
+
+
+class Command(BaseCommand):
+    help = "Run one metric now (source: manual) with its alerts and workflows; print every trace."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("name", help="The metric's name.")
+        parser.add_argument("--org", help="Organization slug (needed when there are several).")
+        parser.add_argument("--json", action="store_true", help="Print the traces as JSON.")
+
+    def handle(self, *args, name: str, org: str | None, json: bool, **options) -> None:
+        try:
+            organization = resolve_organization(org)
+            metric = get_by_name(Metric.objects.filter(organization=organization), name, "metric")
+        except NotFound as exc:
+            raise CommandError(str(exc)) from None
+        run = run_metric_execution(metric, source=TraceSource.MANUAL)
+        print_chain(self.stdout, run.trace_id, as_json=json)
+

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import sqlparse
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from lineage.metrics.schedules import next_tick, validate_cron
+from lineage.tenancy.models import Organization
+
+
+class MetricKind(models.TextChoices):
+    SQL = "sql", "SQL query"
+    PYTHON = "python", "Python callable"
+
+
+def validate_single_select(sql: str) -> None:
+    """A metric query is one SELECT (or WITH … SELECT) statement, nothing else."""
+    statements = [s for s in sqlparse.parse(sql) if s.token_first(skip_cm=True) is not None]
+    if len(statements) != 1:
+        raise ValidationError(
+            f"A metric query must be exactly one SELECT statement; found {len(statements)}."
+        )
+    kind = statements[0].get_type()
+    if kind != "SELECT":
+        raise ValidationError(f"A metric query must be a SELECT statement, not {kind}.")
+
+
+class Metric(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="metrics"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=MetricKind.choices, default=MetricKind.SQL)
+    sql = models.TextField(blank=True, default="", help_text="One SELECT returning one number.")
+    python_path = models.CharField(
+        max_length=300, blank=True, default="", help_text="Dotted path to a callable."
+    )
+    schedule = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        validators=[validate_cron],
+        help_text="Cron expression in the server's time zone; empty for no schedule.",
+    )
+    enabled = models.BooleanField(default=True)
+    # The next tick the scheduler owes this metric; claimed and advanced by
+    # run_scheduler in one short transaction.
+    next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="metric_name_per_org")
+        ]
+        indexes = [
+            # run_scheduler polls: enabled, scheduled metrics whose tick is due.
+            models.Index(
+                fields=["next_run_at"],
+                name="metric_due",
+                condition=Q(enabled=True) & ~Q(schedule=""),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def subject(self) -> str:
+        return f"metric:{self.pk}"
+
+    def clean(self) -> None:
+        if self.kind == MetricKind.SQL:
+            if not self.sql.strip():
+                raise ValidationError({"sql": "An SQL metric needs a query."})
+            try:
+                validate_single_select(self.sql)
+            except ValidationError as exc:
+                raise ValidationError({"sql": exc.messages}) from None
+        elif not self.python_path.strip():
+            raise ValidationError({"python_path": "A Python metric needs a dotted path."})
+
+    def save(self, *args, **kwargs) -> None:
+        if self.schedule and self.next_run_at is None:
+            self.next_run_at = next_tick(self.schedule, timezone.now())
+        if not self.schedule:
+            self.next_run_at = None
+        super().save(*args, **kwargs)
+
+
+class MetricValue(models.Model):
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="values")
+    value = models.FloatField()
+    observed_at = models.DateTimeField(default=timezone.now)
+    trace_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["metric", "-observed_at"], name="metric_value_series")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} = {self.value:g} at {self.observed_at:%Y-%m-%d %H:%M}"

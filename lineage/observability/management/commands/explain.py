@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lineage.observability.explain import generate_explanation
+from lineage.observability.store import TraceNotFound
+
+
+class Command(BaseCommand):
+    help = "Explain in plain English why a trace ran (and why it failed)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("trace_id", help="The trace's id (a UUID).")
+
+    def handle(self, *args, trace_id: str, **options) -> None:
+        try:
+            explanation = generate_explanation(trace_id)
+        except TraceNotFound as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(explanation.text)

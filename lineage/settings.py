@@ -1,0 +1,189 @@
+"""Lineage settings, read from the environment.
+
+Every setting has a safe development default; a malformed value raises
+ImproperlyConfigured instead of being guessed.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-set-SECRET_KEY-in-production")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django_htmx",
+    "template_partials",
+    "lineage.tenancy",
+    "lineage.observability",
+    "lineage.metrics",
+    "lineage.alerts",
+    "lineage.workflows",
+    "lineage.execution",
+    "lineage.web",
+    "lineage.assistant",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "lineage.web.middleware.current_organization",
+]
+
+ROOT_URLCONF = "lineage.urls"
+WSGI_APPLICATION = "lineage.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lineage.web.context_processors.organizations",
+            ],
+        },
+    }
+]
+
+
+def _database_settings() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        try:
+            config = dj_database_url.parse(url)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"DATABASE_URL is not a valid URL: {exc}") from None
+        if config.get("ENGINE") != "django.db.backends.postgresql":
+            raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…).")
+        return config
+    from lineage.embedded_db import embedded_database_settings
+
+    return {"ENGINE": "django.db.backends.postgresql", **embedded_database_settings()}
+
+
+_default = _database_settings()
+DATABASES = {
+    "default": _default,
+    # Trace rows are written on their own autocommit connection so they outlive
+    # a rolled-back transaction and are visible while the traced work runs.
+    "traces": dict(_default),
+    # Metric SQL runs here, in a read-only transaction with a statement timeout.
+    # Point it at a warehouse (or a read-only role) with METRICS_DATABASE_URL.
+    "metrics": (
+        dj_database_url.parse(os.environ["METRICS_DATABASE_URL"])
+        if os.environ.get("METRICS_DATABASE_URL")
+        else dict(_default)
+    ),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:trace-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# By default e-mail is written to files in .data/mail (one file per message),
+# so the demo's e-mail step really sends through Django's mail framework and
+# nothing pollutes a command's output. Set EMAIL_HOST to send over SMTP.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".data" / "mail"))
+EMAIL_PORT = int(env_float("EMAIL_PORT", 25))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lineage@localhost")
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Engines
+LINEAGE_METRIC_TIMEOUT_SECONDS = env_float("LINEAGE_METRIC_TIMEOUT_SECONDS", 30.0)
+LINEAGE_WEBHOOK_TIMEOUT_SECONDS = env_float("LINEAGE_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Lineage graphs: beyond this many nodes the graph collapses the rest.
+LINEAGE_GRAPH_NODE_CAP = int(env_float("LINEAGE_GRAPH_NODE_CAP", 150))
+LINEAGE_GRAPH_TIMEOUT_SECONDS = env_float("LINEAGE_GRAPH_TIMEOUT_SECONDS", 5.0)
+
+# Optional language-model planner for the assistant (OpenAI-compatible).
+LINEAGE_LLM_URL = env_str("LINEAGE_LLM_URL", "")
+LINEAGE_LLM_MODEL = env_str("LINEAGE_LLM_MODEL", "")
+LINEAGE_LLM_API_KEY = env_str("LINEAGE_LLM_API_KEY", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"lineage": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")}},
+}

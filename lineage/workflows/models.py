@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.db import models
+
+from lineage.tenancy.models import Organization
+
+
+class Workflow(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="workflows"
+    )
+    name = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="workflow_name_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def subject(self) -> str:
+        return f"workflow:{self.pk}"
+
+
+class StepKind(models.TextChoices):
+    LOG = "log", "Log a message"
+    WEBHOOK = "webhook", "POST to a webhook"
+    EMAIL = "email", "Send an e-mail"
+    RUN_METRIC = "run_metric", "Run a metric"
+
+
+class Step(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(default=1)
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    name = models.CharField(max_length=200)
+    config = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["workflow", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "position"], name="step_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+    @property
+    def subject(self) -> str:
+        return f"step:{self.pk}"

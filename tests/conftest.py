@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.factories import make_org, make_user
+
+
+@pytest.fixture
+def org(db):
+    return make_org("acme", "Acme")
+
+
+@pytest.fixture
+def other_org(db):
+    return make_org("globex", "Globex")
+
+
+@pytest.fixture
+def member(org):
+    """A member of acme who may start runs."""
+    return make_user("member", org, role="editor")
+
+
+@pytest.fixture
+def viewer(org):
+    """A member of acme who may only look."""
+    return make_user("viewer", org, role="viewer")
+
+
+@pytest.fixture
+def outsider(other_org):
+    """A member of another organization."""
+    return make_user("outsider", other_org, role="editor")
+
+
+@pytest.fixture
+def staff(org):
+    return make_user("staff", org, role="owner", is_staff=True, is_superuser=True)
+
+
+class WebhookReceiver:
+    """A real HTTP server on 127.0.0.1 that records what it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.status = 200
+        self.delay = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                )
+                if receiver.delay:
+                    threading.Event().wait(receiver.delay)
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.close()

@@ -1,0 +1,67 @@
+"""Small builders for test data: plain functions, no fixture files."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from lineage.alerts.models import AlertRule
+from lineage.metrics.models import Metric
+from lineage.tenancy.models import Membership, Organization, Role
+from lineage.workflows.models import Step, Workflow
+
+# Trace rows are committed on their own connection, so tests run against a
+# committed database (and the rows they create are flushed afterwards).
+traced_db = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def make_org(slug: str = "acme", name: str | None = None) -> Organization:
+    return Organization.objects.create(slug=slug, name=name or slug.title())
+
+
+def make_user(username: str, org: Organization | None = None, role: str = Role.EDITOR, **extra):
+    user = get_user_model().objects.create_user(username, password="pw", **extra)
+    if org is not None:
+        Membership.objects.create(user=user, organization=org, role=role)
+    return user
+
+
+def make_metric(org: Organization, name: str = "Daily revenue", sql: str = "SELECT 12840", **extra):
+    extra.setdefault("schedule", "*/5 * * * *")
+    return Metric.objects.create(organization=org, name=name, sql=sql, **extra)
+
+
+def make_workflow(org: Organization, name: str = "Notify on-call", steps=None) -> Workflow:
+    workflow = Workflow.objects.create(organization=org, name=name)
+    for position, (kind, step_name, config) in enumerate(
+        steps if steps is not None else [("log", "Log it", {"message": "$metric is $value"})], 1
+    ):
+        Step.objects.create(
+            workflow=workflow, position=position, kind=kind, name=step_name, config=config
+        )
+    return workflow
+
+
+def make_alert(
+    metric: Metric,
+    name: str = "Revenue spike",
+    operator: str = ">",
+    threshold: float = 10_000,
+    workflows=(),
+) -> AlertRule:
+    rule = AlertRule.objects.create(
+        organization=metric.organization,
+        name=name,
+        metric=metric,
+        operator=operator,
+        threshold=threshold,
+    )
+    rule.workflows.set(workflows)
+    return rule
+
+
+def make_chain(org: Organization, value: float = 12840, threshold: float = 10_000, steps=None):
+    """Metric → alert → workflow, the seed's verification chain."""
+    metric = make_metric(org, sql=f"SELECT {value}")
+    workflow = make_workflow(org, steps=steps)
+    alert = make_alert(metric, threshold=threshold, workflows=[workflow])
+    return metric, alert, workflow
