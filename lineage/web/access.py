@@ -1,0 +1,47 @@
+"""What a signed-in user may see: only their organizations' data.
+
+Everything else is a 404 (not a 403), so ids of other organizations'
+traces and definitions are not even confirmed to exist.
+"""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from lineage.observability.models import ExecutionTrace
+from lineage.observability.store import TraceNotFound, parse_trace_id
+
+
+def member_org_ids(request: HttpRequest) -> list[int]:
+    return [membership.organization_id for membership in getattr(request, "memberships", [])]
+
+
+def visible_traces(request: HttpRequest) -> QuerySet[ExecutionTrace]:
+    """Traces of every organization the user belongs to."""
+    return ExecutionTrace.objects.filter(org_id__in=member_org_ids(request))
+
+
+def get_trace_or_404(request: HttpRequest, trace_id: object) -> ExecutionTrace:
+    try:
+        pk = parse_trace_id(trace_id)
+    except TraceNotFound:
+        raise Http404("No such trace.") from None
+    trace = visible_traces(request).select_related("org").filter(pk=pk).first()
+    if trace is None:
+        raise Http404("No such trace.")
+    return trace
+
+
+def get_definition_or_404(request: HttpRequest, queryset: QuerySet, pk: object):
+    """A metric, alert rule or workflow of one of the user's organizations."""
+    try:
+        return queryset.get(pk=int(str(pk)), organization_id__in=member_org_ids(request))
+    except (ValueError, queryset.model.DoesNotExist):
+        raise Http404("Not found.") from None
+
+
+def membership_for(request: HttpRequest, organization_id: int):
+    return next(
+        (m for m in getattr(request, "memberships", []) if m.organization_id == organization_id),
+        None,
+    )
