@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,20 +54,33 @@ class MetricRun:
 
 
 def run_metric_execution(
-    metric: Metric, *, source: str | None = None, scheduled_for: datetime | None = None
+    metric: Metric,
+    *,
+    source: str | None = None,
+    scheduled_for: datetime | None = None,
+    parents: Iterable[uuid.UUID] | None = None,
 ) -> MetricRun:
     """Compute the metric inside a `metric` trace, store the value, then
-    evaluate its alerts. A failure is recorded on the trace and returned."""
+    evaluate its alerts. A failure is recorded on the trace and returned.
+
+    `parents` defaults to the current trace (a workflow step that re-runs a
+    metric); pass it to link a run to a trace by hand (a re-run of a failure).
+    """
     if metric.pk in _metrics_in_progress.get():
         raise MetricError(f"metric “{metric.name}” is already being computed upstream (a loop)")
     token = _metrics_in_progress.set((*_metrics_in_progress.get(), metric.pk))
     try:
-        return _run(metric, source, scheduled_for)
+        return _run(metric, source, scheduled_for, parents)
     finally:
         _metrics_in_progress.reset(token)
 
 
-def _run(metric: Metric, source: str | None, scheduled_for: datetime | None) -> MetricRun:
+def _run(
+    metric: Metric,
+    source: str | None,
+    scheduled_for: datetime | None,
+    parents: Iterable[uuid.UUID] | None,
+) -> MetricRun:
     inputs = {"kind": metric.kind, "schedule": metric.schedule or None}
     inputs["sql" if metric.kind == MetricKind.SQL else "python_path"] = (
         metric.sql if metric.kind == MetricKind.SQL else metric.python_path
@@ -79,6 +93,7 @@ def _run(metric: Metric, source: str | None, scheduled_for: datetime | None) -> 
         subject=metric.subject,
         inputs=inputs,
         source=source,
+        parents=parents,
         org=metric.organization_id,
     )
     try:
