@@ -20,4 +20,7 @@ def describe_alert(trace: ExecutionTrace) -> Description:
         outcome = f"alert “{trace.name}” did not fire ({comparison} is false{short})"
     else:
         outcome = f"alert “{trace.name}” was evaluated"
-    return Description(title=f"Alert “{trace.name}”", ran="was evaluated", outcome=outcome)
+    result = outcome[0].upper() + outcome[1:] if "fired" in outputs else ""
+    return Description(
+        title=f"Alert “{trace.name}”", ran="was evaluated", outcome=outcome, result=result
+    )

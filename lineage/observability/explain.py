@@ -26,12 +26,15 @@ class Description:
     outcome: what it did, as the cause of its children
              ("alert Revenue spike fired (value 12 > threshold 10, by 2)").
     failure: why it failed, after the title ("failed at step 1 …"); optional.
+    result:  a sentence of its own on what it decided, told when it is the
+             trace asked about ("Alert “X” did not fire (…)"); optional.
     """
 
     title: str
     ran: str
     outcome: str
     failure: str = ""
+    result: str = ""
 
 
 Describer = Callable[[ExecutionTrace], Description]
@@ -129,6 +132,8 @@ def _cause(parent_id: uuid.UUID, lineage: Lineage) -> str:
 
 
 def _status_sentence(trace: ExecutionTrace, description: Description) -> str:
+    if trace.status == TraceStatus.SUCCEEDED and description.result:
+        return f" {description.result}."
     if trace.status == TraceStatus.FAILED:
         failure = description.failure or f"failed: {trace.error_summary}"
         return f" {description.title} {failure}."
