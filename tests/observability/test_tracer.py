@@ -29,7 +29,7 @@ def test_trace_records_success_and_outputs(org):
 def test_exception_is_recorded_and_reraised(org):
     with pytest.raises(ZeroDivisionError):
         with with_trace("metric", name="Broken", org=org) as trace:
-            1 / 0
+            1 / 0  # noqa: B018
     row = ExecutionTrace.objects.get(pk=trace.id)
     assert row.status == "failed"
     assert row.error_summary == "ZeroDivisionError: division by zero"
