@@ -52,7 +52,9 @@ def test_run_metric_prints_the_whole_chain_as_json(demo):
     assert metric["dependencies"] == []
     assert alert["dependencies"] == [metric["id"]]
     assert workflow["dependencies"] == [alert["id"]]
-    assert ExecutionTrace.objects.get(pk=metric["id"]).source == "manual"
+    first = ExecutionTrace.objects.get(pk=metric["id"])
+    assert first.source == "manual"
+    assert first.inputs["started_by"].endswith("(terminal)")
 
 
 def test_failing_chain_and_its_explanation(demo):

@@ -1,14 +1,17 @@
 """Traces as terminal text and as JSON, for the management commands."""
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.utils import timezone
 
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import get_trace_lineage
+from lineage.observability.tracer import TraceScope, trace_scope
 
 
 def trace_as_dict(trace: ExecutionTrace, *, detail: bool = False) -> dict[str, Any]:
@@ -49,3 +52,12 @@ def print_chain(stdout, trace_id, *, as_json: bool) -> None:
         stdout.write(json.dumps([trace_as_dict(t) for t in traces], indent=2))
     else:
         stdout.write(trace_table(traces))
+
+
+def terminal_scope(organization) -> AbstractContextManager[TraceScope]:
+    """Runs started from a terminal are manual, started by the OS user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return trace_scope(org=organization, source="manual", started_by=f"{user} (terminal)")

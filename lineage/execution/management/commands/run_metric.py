@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from lineage.execution.scheduler import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.observability.models import TraceSource
-from lineage.observability.output import print_chain
+from lineage.observability.output import print_chain, terminal_scope
 from lineage.tenancy.lookup import NotFound, get_by_name, resolve_organization
 
 
@@ -23,6 +23,7 @@ class Command(BaseCommand):
             metric = get_by_name(Metric.objects.filter(organization=organization), name, "metric")
         except NotFound as exc:
             raise CommandError(str(exc)) from None
-        run = run_metric_execution(metric, source=TraceSource.MANUAL)
+        with terminal_scope(organization):
+            run = run_metric_execution(metric, source=TraceSource.MANUAL)
         print_chain(self.stdout, run.trace_id, as_json=json)
 

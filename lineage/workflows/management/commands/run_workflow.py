@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from lineage.observability.models import TraceSource
-from lineage.observability.output import print_chain
+from lineage.observability.output import print_chain, terminal_scope
 from lineage.tenancy.lookup import NotFound, get_by_name, resolve_organization
 from lineage.workflows.engine import run_workflow
 from lineage.workflows.models import Workflow
@@ -25,5 +25,6 @@ class Command(BaseCommand):
             )
         except NotFound as exc:
             raise CommandError(str(exc)) from None
-        run = run_workflow(workflow, source=TraceSource.MANUAL)
+        with terminal_scope(organization):
+            run = run_workflow(workflow, source=TraceSource.MANUAL)
         print_chain(self.stdout, run.trace_id, as_json=json)
