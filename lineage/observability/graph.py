@@ -11,6 +11,7 @@ label — goes through `_dot_text`. Graphviz's own quoting is not enough: the
 HTML-like label, so a metric named `<script>alert(1)</script>` would be
 parsed as markup (or break the graph) instead of being shown as text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,24 +69,32 @@ class GraphRenderError(RuntimeError):
     """Graphviz could not draw the graph (bad DOT, a crash, or too slow)."""
 
 
-def _dot_text(value: object, limit: int | None = None) -> str:
+def _dot_text(value: object, limit: int | None = None, *, tooltip: bool = False) -> str:
     """Text for a DOT attribute, shown literally whatever it contains.
 
-    Control characters and line breaks become spaces (a raw newline or NUL
-    would end the attribute); backslashes are doubled so `\\N`, `\\G` and
-    `\\l` lose their meaning; `&` becomes `&amp;` because Graphviz decodes
-    entities in text; double quotes are escaped so a name cannot close its
-    attribute. The result is marked `nohtml` so the `graphviz` package always
-    quotes it instead of emitting `<…>` as an HTML-like label.
+    Line breaks and tabs become spaces and other control characters are
+    dropped (a raw newline or NUL would end the attribute); backslashes are
+    doubled so `\\N`, `\\G` and `\\l` lose their meaning — twice over in a
+    tooltip, which Graphviz unescapes once more before substituting `\\N`;
+    `&` becomes `&amp;` because Graphviz decodes entities in text; double
+    quotes are escaped so a name cannot close its attribute. The result is
+    marked `nohtml` so the `graphviz` package always quotes it instead of
+    emitting `<…>` as an HTML-like label.
     """
-    text = "".join(
-        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in str(value)
-    )
+    text = "".join(_printable(char) for char in str(value))
     text = " ".join(text.split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace('"', '\\"')
+    backslash = "\\\\\\\\" if tooltip else "\\\\"
+    text = text.replace("\\", backslash).replace("&", "&amp;").replace('"', '\\"')
     return graphviz.nohtml(text)
+
+
+def _printable(char: str) -> str:
+    category = unicodedata.category(char)
+    if char in "\t\n\r" or category in {"Zl", "Zp"}:
+        return " "
+    return "" if category == "Cc" else char
 
 
 def _lines(*parts: object) -> str:
@@ -163,7 +172,7 @@ def _tooltip(trace: ExecutionTrace) -> str:
     )
     if trace.status == TraceStatus.FAILED and trace.error_summary:
         text += f". Error: {trace.error_summary}"
-    return _dot_text(text, TOOLTIP_LIMIT)
+    return _dot_text(text, TOOLTIP_LIMIT, tooltip=True)
 
 
 def _add_trace(graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, url_for) -> None:
@@ -188,7 +197,9 @@ def _add_missing(graph: graphviz.Digraph, trace_id: uuid.UUID) -> None:
     graph.node(
         _missing_name(trace_id),
         label=_dot_text(f"deleted trace {short}"),
-        tooltip=_dot_text(f"Trace {trace_id} is named as a cause but no longer exists."),
+        tooltip=_dot_text(
+            f"Trace {trace_id} is named as a cause but no longer exists.", tooltip=True
+        ),
         shape="box",
         style="dashed",
         color=GREY,
@@ -202,7 +213,9 @@ def _add_summary(graph: graphviz.Digraph, depth: int, trace_type: str, count: in
     graph.node(
         _summary_name(depth, trace_type),
         label=_dot_text(f"+{count} more {noun}"),
-        tooltip=_dot_text(f"{count} {noun} {abs(depth)} levels {where} are not drawn."),
+        tooltip=_dot_text(
+            f"{count} {noun} {abs(depth)} levels {where} are not drawn.", tooltip=True
+        ),
         shape=SHAPES.get(trace_type, "box"),
         style="dashed,filled",
         fillcolor="#f9fafb",
@@ -233,9 +246,7 @@ def _missing_to_draw(lineage: Lineage, kept: Iterable[ExecutionTrace]) -> set[uu
     """Deleted parents of drawn traces (those of hidden traces fold away)."""
     kept_ids = {trace.id for trace in kept}
     return {
-        parent
-        for parent, child in lineage.edges
-        if parent in lineage.missing and child in kept_ids
+        parent for parent, child in lineage.edges if parent in lineage.missing and child in kept_ids
     }
 
 
