@@ -1,0 +1,73 @@
+"""Re-running a failed metric or workflow run by hand.
+
+The new run's trace names the failed one among its `dependencies`, so the
+lineage and the explanation show the re-run as caused by the failure.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models
+
+from lineage.execution.scheduler import run_metric_execution
+from lineage.metrics.models import Metric
+from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
+from lineage.workflows.engine import run_workflow
+from lineage.workflows.models import Workflow
+
+
+class CannotRerun(Exception):
+    """Why a trace was not re-run, said for people."""
+
+
+def _rerun_metric(metric: Metric, failed: ExecutionTrace) -> uuid.UUID:
+    run = run_metric_execution(metric, source=TraceSource.MANUAL, parents=[failed.id])
+    return run.trace_id
+
+
+def _rerun_workflow(workflow: Workflow, failed: ExecutionTrace) -> uuid.UUID:
+    # The same context as the failed run (metric, value, alert …), so its
+    # steps send what they would have sent; run_workflow adds the name back.
+    context = dict(failed.inputs.get("context") or {})
+    context.pop("workflow", None)
+    run = run_workflow(workflow, context=context, source=TraceSource.MANUAL, parents=[failed.id])
+    return run.trace_id
+
+
+RERUNNERS: dict[str, tuple[type[models.Model], Callable[[Any, ExecutionTrace], uuid.UUID]]] = {
+    TraceType.METRIC: (Metric, _rerun_metric),
+    TraceType.WORKFLOW: (Workflow, _rerun_workflow),
+}
+
+
+def rerun(trace: ExecutionTrace) -> uuid.UUID:
+    """Start a new manual run of the failed trace's metric or workflow and
+    return the new trace's id. Raises CannotRerun, saying why, otherwise."""
+    if trace.status != TraceStatus.FAILED:
+        raise CannotRerun(f"it {_outcome(trace.status)}; only failed runs are re-run")
+    if trace.trace_type not in RERUNNERS:
+        raise CannotRerun(
+            f"a {trace.trace_type} is not re-run on its own; re-run its metric or workflow"
+        )
+    model, run = RERUNNERS[trace.trace_type]
+    return run(_definition(trace, model), trace)
+
+
+def _definition(trace: ExecutionTrace, model: type[models.Model]) -> Any:
+    kind, _, pk = trace.subject.partition(":")
+    definition = None
+    if kind == trace.trace_type and pk.isdigit():
+        definition = model.objects.filter(pk=int(pk), organization_id=trace.org_id).first()
+    if definition is None:
+        raise CannotRerun(f"its {trace.trace_type} ({trace.subject or 'unknown'}) was deleted")
+    return definition
+
+
+def _outcome(status: str) -> str:
+    return {
+        TraceStatus.RUNNING: "is still running",
+        TraceStatus.PENDING: "has not started",
+    }.get(status, status)

@@ -1,0 +1,195 @@
+"""Admin for execution traces, built for inspecting failures.
+
+Traces are a record of what happened: nobody adds, edits or deletes them
+here (old ones go with `prune_traces`). Engines may add actions that start
+new runs from selected traces with `register_trace_action` — observability
+imports no engine, so the re-run action is registered by the execution app.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from lineage.observability.models import ExecutionTrace
+
+# Actions registered by engines; ExecutionTraceAdmin reads the list per request.
+TRACE_ACTIONS: list[Callable[..., Any]] = []
+CHILDREN_SHOWN = 50
+
+_HEX_PREFIX = re.compile(r"[0-9a-f]{8,32}")
+
+
+def register_trace_action(action: Callable[..., Any]) -> Callable[..., Any]:
+    TRACE_ACTIONS.append(action)
+    return action
+
+
+def id_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The ids a pasted full id or id prefix (8+ hex digits) can stand for,
+    as a range the primary-key index answers — never `id::text LIKE`, which
+    would read the whole table."""
+    digits = term.strip().lower().replace("-", "")
+    if not _HEX_PREFIX.fullmatch(digits):
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+
+
+def pretty_json(value: Any) -> str:
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return format_html('<pre class="lineage-json">{}</pre>', text)
+
+
+def _admin_link(trace_id: uuid.UUID, text: str) -> str:
+    url = reverse("admin:observability_executiontrace_change", args=[trace_id])
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
+def _format_duration(trace: ExecutionTrace) -> str:
+    if trace.duration is None:
+        return "—"
+    seconds = trace.duration.total_seconds()
+    return f"{seconds:.2f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
+@admin.register(ExecutionTrace)
+class ExecutionTraceAdmin(admin.ModelAdmin):
+    list_display = (
+        "short_id_link",
+        "trace_type",
+        "name",
+        "status",
+        "source",
+        "organization",
+        "started_at",
+        "duration_display",
+    )
+    list_display_links = None
+    list_filter = ("status", "trace_type", "source", "org", "started_at")
+    search_fields = ("name", "error")
+    search_help_text = "Name or error text, or a trace id (full, or its first 8+ characters)."
+    date_hierarchy = "started_at"
+    list_select_related = ("org",)
+    # Ids are time-ordered, so newest first by primary key is the index's
+    # order: no sort of the whole table when no organization is filtered.
+    ordering = ("-id",)
+    # The full count of a million-row table on every page load is not worth it.
+    show_full_result_count = False
+    actions = TRACE_ACTIONS
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "links",
+                    "trace_type",
+                    "name",
+                    "status",
+                    "source",
+                    "subject",
+                    "org",
+                    "started_at",
+                    "completed_at",
+                    "duration_display",
+                )
+            },
+        ),
+        ("Error", {"fields": ("error_display",)}),
+        ("Lineage", {"fields": ("caused_by", "led_to")}),
+        ("Inputs and outputs", {"fields": ("inputs_display", "outputs_display")}),
+    )
+    readonly_fields = (
+        "links",
+        "duration_display",
+        "error_display",
+        "caused_by",
+        "led_to",
+        "inputs_display",
+        "outputs_display",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_run_permission(self, request: HttpRequest) -> bool:
+        """Actions that start runs from traces ask for this."""
+        return request.user.has_perm("observability.change_executiontrace")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        ids = id_range(search_term)
+        if ids is not None:
+            return queryset.filter(id__gte=ids[0], id__lte=ids[1]), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="id", ordering="id")
+    def short_id_link(self, trace: ExecutionTrace) -> str:
+        return _admin_link(trace.id, trace.short_id)
+
+    @admin.display(description="organization", ordering="org__name")
+    def organization(self, trace: ExecutionTrace) -> str:
+        return trace.org.name
+
+    @admin.display(description="duration")
+    def duration_display(self, trace: ExecutionTrace) -> str:
+        return _format_duration(trace)
+
+    @admin.display(description="open")
+    def links(self, trace: ExecutionTrace) -> str:
+        pages = [("web:trace-detail", "Trace page"), ("web:trace-lineage-svg", "Lineage graph")]
+        links = []
+        for name, text in pages:
+            try:
+                links.append((reverse(name, args=[trace.id]), text))
+            except NoReverseMatch:
+                continue  # the dashboard is not mounted (e.g. an admin-only deployment)
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) or "—"
+
+    @admin.display(description="error")
+    def error_display(self, trace: ExecutionTrace) -> str:
+        if not trace.error:
+            return "—"
+        return format_html('<pre class="lineage-error">{}</pre>', trace.error)
+
+    @admin.display(description="caused by")
+    def caused_by(self, trace: ExecutionTrace) -> str:
+        parents = {t.id: t for t in ExecutionTrace.objects.filter(id__in=trace.dependencies)}
+        items = [
+            _admin_link(pid, str(parents[pid])) if pid in parents else f"deleted trace {pid}"
+            for pid in dict.fromkeys(trace.dependencies)
+        ]
+        return format_html_join("", "<div>{}</div>", ((item,) for item in items)) or "nothing"
+
+    @admin.display(description="led to")
+    def led_to(self, trace: ExecutionTrace) -> str:
+        # dependencies @> ARRAY[id]: served by the GIN index on dependencies.
+        children = ExecutionTrace.objects.filter(dependencies__contains=[trace.id]).order_by(
+            "started_at"
+        )[:CHILDREN_SHOWN]
+        items = [(_admin_link(child.id, str(child)),) for child in children]
+        return format_html_join("", "<div>{}</div>", items) or "nothing"
+
+    @admin.display(description="inputs")
+    def inputs_display(self, trace: ExecutionTrace) -> str:
+        return pretty_json(trace.inputs)
+
+    @admin.display(description="outputs")
+    def outputs_display(self, trace: ExecutionTrace) -> str:
+        return pretty_json(trace.outputs)
