@@ -1,4 +1,5 @@
 """A trace's lineage graph: SVG for the trace page's lineage panel, DOT to download."""
+
 from __future__ import annotations
 
 import logging

@@ -1,0 +1,68 @@
+"""Metric definitions and their values.
+
+Validation lives on the model (`validate_cron` on the schedule, `clean()` for
+"one SELECT"); the admin's form runs it, so a bad cron expression or a
+second statement is a form error on its field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from lineage.metrics.models import Metric, MetricValue
+
+
+@admin.register(Metric)
+class MetricAdmin(admin.ModelAdmin):
+    list_display = ("name", "organization", "kind", "schedule", "enabled", "next_run_at")
+    list_filter = ("organization", "kind", "enabled")
+    list_select_related = ("organization",)
+    search_fields = ("name", "sql", "python_path")
+    readonly_fields = ("next_run_at", "created_at")
+    fields = (
+        "organization",
+        "name",
+        "kind",
+        "sql",
+        "python_path",
+        "schedule",
+        "enabled",
+        "next_run_at",
+        "created_at",
+    )
+
+
+@admin.register(MetricValue)
+class MetricValueAdmin(admin.ModelAdmin):
+    """The time series, read-only: values are written by metric runs."""
+
+    list_display = ("metric", "organization", "value", "observed_at", "trace_link")
+    list_filter = ("metric__organization", "metric")
+    list_select_related = ("metric__organization",)
+    date_hierarchy = "observed_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="organization", ordering="metric__organization__name")
+    def organization(self, value: MetricValue) -> str:
+        return str(value.metric.organization)
+
+    @admin.display(description="trace")
+    def trace_link(self, value: MetricValue) -> str:
+        if value.trace_id is None:
+            return "—"
+        url = reverse("admin:observability_executiontrace_change", args=[value.trace_id])
+        return format_html('<a href="{}">{}</a>', url, str(value.trace_id)[:8])
