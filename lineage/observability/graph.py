@@ -15,9 +15,9 @@ parsed as markup (or break the graph) instead of being shown as text.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
-import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -64,6 +64,9 @@ CACHE_SECONDS = 24 * 60 * 60
 # Bump when the drawing changes, so cached SVG of the old style is not reused.
 GRAPH_STYLE_VERSION = 1
 
+_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+
 
 class GraphRenderError(RuntimeError):
     """Graphviz could not draw the graph (bad DOT, a crash, or too slow)."""
@@ -81,20 +84,13 @@ def _dot_text(value: object, limit: int | None = None, *, tooltip: bool = False)
     marked `nohtml` so the `graphviz` package always quotes it instead of
     emitting `<…>` as an HTML-like label.
     """
-    text = "".join(_printable(char) for char in str(value))
+    text = _CONTROLS.sub("", _BREAKS.sub(" ", str(value)))
     text = " ".join(text.split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     backslash = "\\\\\\\\" if tooltip else "\\\\"
     text = text.replace("\\", backslash).replace("&", "&amp;").replace('"', '\\"')
     return graphviz.nohtml(text)
-
-
-def _printable(char: str) -> str:
-    category = unicodedata.category(char)
-    if char in "\t\n\r" or category in {"Zl", "Zp"}:
-        return " "
-    return "" if category == "Cc" else char
 
 
 def _lines(*parts: object) -> str:
