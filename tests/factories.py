@@ -1,11 +1,16 @@
 """Small builders for test data: plain functions, no fixture files."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from lineage.alerts.models import AlertRule
 from lineage.metrics.models import Metric
+from lineage.observability.models import ExecutionTrace
+from lineage.observability.store import create_trace, update_trace
 from lineage.tenancy.models import Membership, Organization, Role
 from lineage.workflows.models import Step, Workflow
 
@@ -65,3 +70,38 @@ def make_chain(org: Organization, value: float = 12840, threshold: float = 10_00
     workflow = make_workflow(org, steps=steps)
     alert = make_alert(metric, threshold=threshold, workflows=[workflow])
     return metric, alert, workflow
+
+
+def make_trace(
+    org: Organization,
+    name: str = "Daily revenue",
+    *,
+    trace_type: str = "metric",
+    status: str = "succeeded",
+    source: str = "schedule",
+    started_at=None,
+    duration=None,
+    subject: str = "",
+    dependencies=(),
+    inputs=None,
+    outputs=None,
+    error: str = "",
+):
+    """A trace row written through the real store, finished unless `running`."""
+    started_at = started_at or timezone.now()
+    trace_id = create_trace(
+        org_id=org.pk,
+        trace_type=trace_type,
+        name=name,
+        source=source,
+        subject=subject,
+        inputs=inputs,
+        dependencies=dependencies,
+        status=status,
+        started_at=started_at,
+    )
+    changes = {"outputs": outputs or {}, "error": error}
+    if status not in {"running", "pending"}:
+        changes["completed_at"] = started_at + (duration or timedelta(seconds=1))
+    update_trace(trace_id, **changes)
+    return ExecutionTrace.objects.get(pk=trace_id)

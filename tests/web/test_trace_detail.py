@@ -1,0 +1,127 @@
+"""The trace page: header, explanation, lineage panel, steps, JSON, error."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import make_trace, traced_db
+
+pytestmark = traced_db
+
+
+def detail(client, trace):
+    response = client.get(reverse("web:trace-detail", args=[trace.id]))
+    assert response.status_code == 200
+    return response.text
+
+
+def section(page: str, section_id: str) -> str:
+    match = re.search(rf'<section class="card[^"]*" id="{section_id}">(.*?)</section>', page, re.S)
+    assert match, f"no #{section_id} section"
+    return match.group(1)
+
+
+def test_header_shows_type_status_source_times_and_duration(member_client, org):
+    started = timezone.now() - timedelta(minutes=3)
+    trace = make_trace(org, "Daily revenue", source="manual", started_at=started, duration=timedelta(seconds=2.5))
+    page = detail(member_client, trace)
+    for text in ("Metric", "Succeeded", "Manual", "2.5 s", str(trace.id)):
+        assert text in page
+    assert "<dt>Started</dt>" in page and "<dt>Finished</dt>" in page
+
+
+def test_explanation_names_each_trace_of_the_chain_with_a_link(member_client, failing_chain):
+    workflow = failing_chain.traces["workflow"]
+    explanation = section(detail(member_client, workflow), "explanation")
+
+    assert "Why did this run?" in explanation
+    # Root cause first, each earlier trace a link to its page.
+    metric_link = reverse("web:trace-detail", args=[failing_chain.traces["metric"].id])
+    alert_link = reverse("web:trace-detail", args=[failing_chain.traces["alert"].id])
+    assert explanation.index(metric_link) < explanation.index(alert_link)
+    assert f'<a href="{metric_link}">Open orders</a>' in explanation
+    assert f'<a href="{alert_link}">Orders piling up</a>' in explanation
+    assert "Metric “Open orders” computed 7" in explanation
+    assert "ran because alert “Orders piling up” fired" in explanation
+    assert "failed at step 1 “Page the ops channel”" in explanation
+    assert "(this trace)" in explanation
+
+
+def test_lineage_panel_loads_the_svg_with_htmx_and_links_to_it(member_client, failing_chain):
+    workflow = failing_chain.traces["workflow"]
+    lineage = section(detail(member_client, workflow), "lineage")
+    svg_url = reverse("web:trace-lineage-svg", args=[workflow.id])
+
+    assert f'hx-get="{svg_url}?depth=5" hx-trigger="load"' in lineage
+    assert f'href="{svg_url}"' in lineage  # works without JavaScript
+    assert '<select name="depth">' in lineage
+    assert '<option value="10" >10</option>' in lineage
+    for legend in ("Metric", "Alert", "Workflow", "Step", "Succeeded", "Failed", "Running"):
+        assert legend in lineage
+
+
+def test_workflow_page_lists_its_steps_in_order_with_duration_bars(member_client, org):
+    workflow = make_trace(org, "Notify on-call", trace_type="workflow")
+    start = timezone.now()
+    make_trace(org, "Second", trace_type="step", dependencies=[workflow.id], inputs={"position": 2, "kind": "email"},
+               started_at=start + timedelta(seconds=1), duration=timedelta(seconds=1))
+    make_trace(org, "First", trace_type="step", dependencies=[workflow.id], inputs={"position": 1, "kind": "log"},
+               started_at=start, duration=timedelta(seconds=4))
+    make_trace(org, "Someone else's step", trace_type="step", started_at=start)
+
+    steps = section(detail(member_client, workflow), "steps")
+
+    assert steps.index("First") < steps.index("Second")
+    assert "Someone else" not in steps
+    assert 'style="width: 100.0%"' in steps
+    assert 'style="width: 25.0%"' in steps
+
+
+def test_failed_trace_shows_error_and_traceback(member_client, failing_chain):
+    page = detail(member_client, failing_chain.traces["workflow"])
+    error = section(page, "error")
+    assert "StepFailed" in error
+    assert "<details>" in error
+    assert "Traceback (most recent call last)" in error
+    steps = section(page, "steps")
+    assert "Page the ops channel" in steps
+    assert "status-failed" in steps
+
+
+def test_succeeded_trace_has_no_error_panel(member_client, org):
+    assert 'id="error"' not in detail(member_client, make_trace(org))
+
+
+def test_inputs_and_outputs_are_pretty_escaped_json(member_client, org):
+    trace = make_trace(org, inputs={"sql": "SELECT '<b>'"}, outputs={"value": 12840, "note": "</pre><script>x</script>"})
+    page = detail(member_client, trace)
+    assert '{\n  &quot;sql&quot;: &quot;SELECT &#x27;&lt;b&gt;&#x27;&quot;\n}' in page
+    assert "&lt;/pre&gt;&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<script>x</script>" not in page
+    assert "&quot;value&quot;: 12840" in page
+
+
+def test_names_in_header_and_explanation_are_escaped(member_client, org):
+    parent = make_trace(org, '"] ; evil [label="', source="manual")
+    child = make_trace(org, "<script>alert(1)</script>", trace_type="alert", dependencies=[parent.id])
+    page = detail(member_client, child)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&quot;] ; evil [label=&quot;" in page
+
+
+def test_running_trace_has_no_finish_time_yet(member_client, org):
+    page = detail(member_client, make_trace(org, "Slow", status="running"))
+    assert "Running" in page
+    assert "is still running" in page
+
+
+def test_missing_ancestor_is_noted(member_client, org):
+    gone = make_trace(org, "Deleted metric")
+    child = make_trace(org, "Alert", trace_type="alert", dependencies=[gone.id])
+    gone.delete()
+    page = detail(member_client, child)
+    assert "no longer exist" in page
