@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from lineage.metrics.models import Metric, MetricValue
+from lineage.observability.models import short_trace_id
 
 
 @admin.register(Metric)
@@ -65,4 +66,4 @@ class MetricValueAdmin(admin.ModelAdmin):
         if value.trace_id is None:
             return "—"
         url = reverse("admin:observability_executiontrace_change", args=[value.trace_id])
-        return format_html('<a href="{}">{}</a>', url, str(value.trace_id)[:8])
+        return format_html('<a href="{}">{}</a>', url, short_trace_id(value.trace_id))

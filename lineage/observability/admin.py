@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -136,7 +136,13 @@ class ExecutionTraceAdmin(admin.ModelAdmin):
     ) -> tuple[QuerySet, bool]:
         ids = id_range(search_term)
         if ids is not None:
-            return queryset.filter(id__gte=ids[0], id__lte=ids[1]), False
+            by_prefix = Q(id__gte=ids[0], id__lte=ids[1])
+            tail = search_term.strip().lower()
+            if len(tail) <= 12:
+                # Pages show an id's last 8 digits (short_trace_id); this
+                # one is a scan, acceptable for a staff search.
+                return queryset.filter(by_prefix | Q(id__endswith=tail)), False
+            return queryset.filter(by_prefix), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="id", ordering="id")

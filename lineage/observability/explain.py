@@ -13,7 +13,12 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus
+from lineage.observability.models import (
+    ExecutionTrace,
+    TraceSource,
+    TraceStatus,
+    short_trace_id,
+)
 from lineage.observability.store import MAX_LINEAGE_DEPTH, Lineage, get_trace_lineage
 
 
@@ -124,7 +129,7 @@ def _sentence(trace: ExecutionTrace, lineage: Lineage) -> str:
 def _cause(parent_id: uuid.UUID, lineage: Lineage) -> str:
     parent = lineage.nodes.get(parent_id)
     if parent is None:
-        return f"of trace {str(parent_id)[:8]}, which no longer exists"
+        return f"of trace {short_trace_id(parent_id)}, which no longer exists"
     outcome = describe(parent).outcome
     if not parent.dependencies:
         outcome = f"{outcome} {origin(parent)}"

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
+from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType, short_trace_id
 from lineage.observability.store import Lineage
 
 UrlFor = Callable[[uuid.UUID], str]
@@ -189,7 +189,7 @@ def _add_trace(graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, ur
 
 
 def _add_missing(graph: graphviz.Digraph, trace_id: uuid.UUID) -> None:
-    short = str(trace_id)[:8]
+    short = short_trace_id(trace_id)
     graph.node(
         _missing_name(trace_id),
         label=_dot_text(f"deleted trace {short}"),

@@ -37,6 +37,12 @@ TRACEBACK_MARKER = "Traceback (most recent call last)"
 FINISHED_STATUSES = {TraceStatus.SUCCEEDED, TraceStatus.FAILED, TraceStatus.ABANDONED}
 
 
+def short_trace_id(trace_id: object) -> str:
+    """The last 8 hex digits of an id, for people. Not the first 8: a
+    time-ordered id starts with its timestamp, the same for a minute's traces."""
+    return str(trace_id)[-8:]
+
+
 class ExecutionTrace(models.Model):
     """One run of one engine: a metric computation, an alert evaluation, a
     workflow run or one of its steps. `dependencies` lists the traces that
@@ -86,7 +92,7 @@ class ExecutionTrace(models.Model):
 
     @property
     def short_id(self) -> str:
-        return str(self.id)[:8]
+        return short_trace_id(self.id)
 
     @property
     def duration(self) -> timedelta | None:

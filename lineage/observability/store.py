@@ -148,11 +148,14 @@ _CONVERTERS = [
 ]
 _SELECT = ", ".join(f"t.{column}" for column in _COLUMNS)
 
-# Both walks keep a set of (id, depth) rows: UNION discards a row seen before,
+# A lineage never leaves the root's organization: a trace of another one
+# named as a parent reads as missing. Both walks keep a set of (id, depth) rows: UNION discards a row seen before,
 # so the work is bounded by nodes × depth (not by the number of paths), and a
 # dependency cycle ends at the depth bound.
 _ANCESTORS_SQL = f"""
-WITH RECURSIVE walk(id, depth) AS (
+WITH RECURSIVE root AS (
+    SELECT org_id FROM execution_traces WHERE id = %(root)s
+), walk(id, depth) AS (
     SELECT %(root)s::uuid, 0
   UNION
     SELECT parent.id, walk.depth + 1
@@ -164,19 +167,22 @@ WITH RECURSIVE walk(id, depth) AS (
     SELECT id, min(depth) AS depth FROM walk GROUP BY id
 )
 SELECT found.id, found.depth, {_SELECT}
-FROM found LEFT JOIN execution_traces AS t ON t.id = found.id
+FROM found LEFT JOIN execution_traces AS t
+  ON t.id = found.id AND t.org_id = (SELECT org_id FROM root)
 """
 
 # Children are found with `dependencies @> ARRAY[id]`, which the GIN index on
 # dependencies serves (a nested loop of bitmap index scans).
 _DESCENDANTS_SQL = f"""
-WITH RECURSIVE walk(id, depth) AS (
+WITH RECURSIVE root AS (
+    SELECT org_id FROM execution_traces WHERE id = %(root)s
+), walk(id, depth) AS (
     SELECT %(root)s::uuid, 0
   UNION
     SELECT child.id, walk.depth + 1
     FROM walk
     JOIN execution_traces AS child ON child.dependencies @> ARRAY[walk.id]
-    WHERE walk.depth < %(depth)s
+    WHERE walk.depth < %(depth)s AND child.org_id = (SELECT org_id FROM root)
 ), found AS (
     SELECT id, min(depth) AS depth FROM walk GROUP BY id
 )

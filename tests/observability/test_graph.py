@@ -208,7 +208,7 @@ def test_deleted_parent_is_drawn_dashed_and_grey(org):
     assert 'color="#9ca3af"' in line
     assert f"gone{parent.hex} -> t{child.hex}" in dot
     root = parse_svg(render_svg(dot))
-    assert node_text(svg_nodes(root)[f"gone{parent.hex}"]) == [f"deleted trace {str(parent)[:8]}"]
+    assert node_text(svg_nodes(root)[f"gone{parent.hex}"]) == [f"deleted trace {str(parent)[-8:]}"]
 
 
 def test_svg_is_rendered_by_wasm_graphviz_ready_to_inline(org):

@@ -142,3 +142,15 @@ def test_lineage_is_one_query_per_direction(org, length, django_assert_num_queri
 def test_lineage_of_unknown_trace_is_not_found(org):
     with pytest.raises(TraceNotFound):
         get_trace_lineage(uuid.uuid4())
+
+
+def test_lineage_never_crosses_into_another_organization(org, other_org):
+    foreign = new_trace(other_org, "foreign")
+    mine = new_trace(org, "mine", parents=[foreign])
+    foreign_child = new_trace(other_org, "foreign child", parents=[mine])
+
+    up = get_trace_lineage(mine, direction="up")
+    assert set(up.nodes) == {mine} and up.missing == {foreign}
+    down = get_trace_lineage(mine, direction="down")
+    assert set(down.nodes) == {mine}
+    assert foreign_child not in down.nodes
