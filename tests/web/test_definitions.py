@@ -90,6 +90,7 @@ def test_metric_page_shows_definition_values_and_why_each_run_ran(member_client,
     manual, scheduled = run_rows(response)
     assert "Started when started by hand" in manual
     assert "Started on its schedule (*/5 * * * *)." in scheduled
+    assert "= 7" in scheduled
 
 
 def test_alert_page_says_which_metric_run_caused_each_evaluation(member_client, failing_chain):
@@ -100,6 +101,7 @@ def test_alert_page_says_which_metric_run_caused_each_evaluation(member_client, 
     assert reverse("web:metric-detail", args=[failing_chain.metric.pk]) in response.text
     [row] = run_rows(response)
     assert "Because metric “Open orders” computed 7" in row
+    assert '<td class="result">fired</td>' in row
     assert reverse("web:trace-detail", args=[failing_chain.traces["alert"].id]) in row
 
 
@@ -114,6 +116,7 @@ def test_workflow_page_shows_steps_and_why_each_run_ran(member_client, failing_c
     assert "Because alert “Orders piling up” fired (value 7 &gt; threshold 5, by 2)." in row
     assert "status-failed" in row
     assert "HTTP 500" in row
+    assert "stopped at step 1" in row
 
 
 def test_run_with_a_deleted_parent_says_so(member_client, org):

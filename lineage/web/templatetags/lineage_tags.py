@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from lineage.observability.explain import format_number
+
 register = template.Library()
 
 # Which page shows the definition a trace's `subject` names ("metric:3").
@@ -59,3 +61,18 @@ def status_badge(status: str) -> SafeString:
 @register.simple_tag
 def type_badge(trace_type: str) -> SafeString:
     return format_html('<span class="type type-{0}">{0}</span>', trace_type)
+
+
+@register.filter
+def run_result(trace) -> str:
+    """What a finished run produced, in a few words, from its outputs."""
+    outputs = trace.outputs or {}
+    if trace.trace_type == "metric" and outputs.get("value") is not None:
+        return f"= {format_number(outputs['value'])}"
+    if trace.trace_type == "alert" and "fired" in outputs:
+        return "fired" if outputs["fired"] else "did not fire"
+    if trace.trace_type == "workflow" and "failed_step" in outputs:
+        return f"stopped at step {outputs['failed_step'].get('position', '?')}"
+    if trace.trace_type == "workflow" and "steps_run" in outputs:
+        return f"{outputs['steps_run']} step{'s' if outputs['steps_run'] != 1 else ''} run"
+    return ""
