@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import re
 
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.store import update_trace
+from lineage.tenancy.models import Organization
 from tests.e2e.conftest import SCREENSHOTS, sign_in
-from tests.factories import traced_db
+from tests.factories import make_trace, traced_db
 
 pytestmark = traced_db
 
@@ -56,6 +59,23 @@ def test_changing_a_filter_swaps_the_table_and_the_url_without_a_reload(page: Pa
     page.reload()
     expect(page.get_by_label("Status")).to_have_value("failed")
     expect(rows).to_have_count(2)
+
+
+def test_table_refreshes_while_a_run_is_going_and_stops_when_it_ends(page: Page, demo):
+    acme = Organization.objects.get(slug="acme")
+    running = make_trace(acme, "Nightly backfill", status="running", source="manual")
+    sign_in(page, demo.url)
+    row = page.locator("#trace-table tr.trace-row", has_text="Nightly backfill")
+    expect(row.locator(".badge")).to_have_text("running")
+    expect(page.locator("#trace-table .live")).to_be_visible()
+    page.evaluate("window.marker = 'still here'")
+
+    update_trace(running.id, status="succeeded", completed_at=timezone.now())
+
+    expect(row.locator(".badge")).to_have_text("succeeded", timeout=10_000)
+    expect(page.locator("#trace-table .live")).to_have_count(0)
+    expect(page.locator("#trace-table")).not_to_have_attribute("hx-trigger", "every 3s")
+    assert page.evaluate("window.marker") == "still here"
 
 
 def test_editor_runs_a_workflow_by_hand_and_lands_on_its_trace(page: Page, demo):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_trace, traced_db
+from tests.web.conftest import count_queries
 
 pytestmark = traced_db
 
@@ -125,3 +126,19 @@ def test_missing_ancestor_is_noted(member_client, org):
     gone.delete()
     page = detail(member_client, child)
     assert "no longer exist" in page
+
+
+def test_query_count_does_not_grow_with_steps(member_client, org, django_assert_num_queries):
+    workflow = make_trace(org, "Wide", trace_type="workflow")
+    url = reverse("web:trace-detail", args=[workflow.id])
+
+    def add_steps(numbers: range) -> None:
+        for n in numbers:
+            make_trace(org, f"step {n}", trace_type="step", dependencies=[workflow.id], inputs={"position": n})
+
+    add_steps(range(1, 4))
+    few = count_queries(member_client, url)
+    add_steps(range(4, 40))
+    with django_assert_num_queries(few):
+        response = member_client.get(url)
+    assert response.text.count('class="step-row"') == 39
