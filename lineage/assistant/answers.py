@@ -1,0 +1,337 @@
+"""Carrying out a plan: each intent's tool reads the traces and answers in
+sentences, each citing the trace it is about. Answers say only what the
+traces say."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+
+from lineage.alerts.models import AlertRule
+from lineage.assistant.planner import AskContext, NamedThing, Plan, plan
+from lineage.assistant.timephrases import Window, parse_window
+from lineage.execution.scheduler import run_metric_execution
+from lineage.metrics.models import Metric
+from lineage.observability.explain import describe, format_number, format_time, generate_explanation
+from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
+from lineage.observability.store import get_trace_lineage
+from lineage.observability.tracer import trace_scope
+from lineage.workflows.models import Workflow
+
+MAX_LISTED = 15
+
+
+@dataclass
+class Line:
+    text: str
+    trace_id: uuid.UUID | None = None
+    label: str = ""
+
+
+@dataclass
+class Answer:
+    intent: str
+    lines: list[Line] = field(default_factory=list)
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, text: str, trace: ExecutionTrace | None = None, label: str = "") -> Answer:
+        if trace is None:
+            self.lines.append(Line(text))
+        else:
+            self.lines.append(Line(text, trace.id, label or _label(trace)))
+        return self
+
+    @property
+    def text(self) -> str:
+        """For the terminal: each sentence, then the trace it cites."""
+        return "\n".join(
+            f"{line.text} [{line.label}: {line.trace_id}]" if line.trace_id else line.text
+            for line in self.lines
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "args": self.args,
+            "answer": [
+                {"text": line.text, "trace_id": str(line.trace_id) if line.trace_id else None}
+                for line in self.lines
+            ],
+        }
+
+
+def _label(trace: ExecutionTrace) -> str:
+    return f"{trace.trace_type} {trace.name} at {format_time(trace.started_at)}"
+
+
+EXAMPLES = [
+    "Why did Notify on-call run this morning?",
+    "Why didn't Notify on-call run in the last hour?",
+    "What failed today?",
+    "What did the last Daily revenue run trigger?",
+    "Explain the last Page ops run",
+    "Run Daily revenue now",
+]
+
+
+def answer_question(message: str, context: AskContext) -> Answer:
+    """Plan (with the language model when one is configured) and carry out.
+    Raises QuestionError for an empty or over-long question."""
+    if settings.LINEAGE_LLM_URL and settings.LINEAGE_LLM_MODEL:
+        from lineage.assistant.llm import plan_with_llm
+
+        return carry_out(plan_with_llm(message, context), context)
+    return carry_out(plan(message, context), context)
+
+
+def carry_out(the_plan: Plan, context: AskContext) -> Answer:
+    answer = Answer(the_plan.intent, args=the_plan.args)
+    if the_plan.clarification:
+        return answer.say(the_plan.clarification)
+    return TOOLS[the_plan.intent](the_plan, context, answer)
+
+
+def help_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    answer.say(
+        "I answer questions about runs from their traces: why something ran, why it did "
+        "not, what failed, what a run triggered — and I can run a metric for you."
+    )
+    for example in EXAMPLES:
+        answer.say(f"“{example}”")
+    return answer
+
+
+def _runs_of(context: AskContext, target: NamedThing, window: Window | None):
+    runs = ExecutionTrace.objects.filter(org_id__in=context.org_ids, subject=target.subject)
+    if window is not None:
+        runs = runs.filter(started_at__gte=window.start, started_at__lt=window.end)
+    return runs.order_by("-started_at", "-id")
+
+
+def _the_run(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace | None:
+    """The trace a question is about: given, or the named thing's latest run."""
+    if plan.trace is not None:
+        return plan.trace
+    run = _runs_of(context, plan.target, plan.window).first()
+    if run is None:
+        when = f" {plan.window.label}" if plan.window else ""
+        answer.say(f"{plan.target.kind.title()} {plan.target.name} did not run{when}.")
+        last = _runs_of(context, plan.target, None).first()
+        if last is not None:
+            answer.say(f"Its last run started {format_time(last.started_at)}.", last)
+        if plan.target.kind != "metric":
+            answer.say(f"Ask “why didn't {plan.target.name} run{when}?” to find out why.")
+    return run
+
+
+def explain_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    run = _the_run(plan, context, answer)
+    if run is None:
+        return answer
+    explanation = generate_explanation(run.id)
+    by_id = {step.trace_id: step for step in explanation.steps}
+    for sentence_step in reversed(explanation.steps):
+        if sentence_step.sentence:
+            answer.say(sentence_step.sentence, sentence_step.trace)
+    for missing in explanation.missing:
+        answer.say(f"Trace {missing} is named as a cause but no longer exists.")
+    if run.id not in by_id:
+        answer.say("I could not read that trace's ancestry.", run)
+    return answer
+
+
+def impact_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    run = _the_run(plan, context, answer)
+    if run is None:
+        return answer
+    lineage = get_trace_lineage(run.id, direction="down", depth=20)
+    descendants = [t for t in lineage.ordered_nodes() if t.id != run.id]
+    if not descendants:
+        return answer.say(f"{describe(run).title} ({format_time(run.started_at)}) triggered nothing.", run)
+    answer.say(f"{describe(run).title} ({format_time(run.started_at)}) triggered {len(descendants)} run(s):", run)
+    for trace in descendants[:MAX_LISTED]:
+        answer.say(f"{'  ' * (lineage.depths[trace.id] - 1)}{_one_line(trace)}", trace)
+    if len(descendants) > MAX_LISTED:
+        answer.say(f"… and {len(descendants) - MAX_LISTED} more.")
+    return answer
+
+
+def _one_line(trace: ExecutionTrace) -> str:
+    description = describe(trace)
+    if trace.status == TraceStatus.FAILED:
+        return f"{description.title} {description.failure or 'failed: ' + trace.error_summary}"
+    if description.result:
+        return description.result
+    return f"{description.title} {trace.status}"
+
+
+def failures_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    window = plan.window or _today(context)
+    failed = ExecutionTrace.objects.filter(
+        org_id__in=context.org_ids,
+        status=TraceStatus.FAILED,
+        started_at__gte=window.start,
+        started_at__lt=window.end,
+    )
+    if plan.trace_type:
+        failed = failed.filter(trace_type=plan.trace_type)
+    else:
+        failed = failed.exclude(trace_type=TraceType.STEP)  # told with their workflow
+    rows = list(failed.order_by("-started_at", "-id")[: MAX_LISTED + 1])
+    noun = plan.trace_type or "run"
+    if not rows:
+        return answer.say(f"No {noun}s failed {window.label}.")
+    if len(rows) > MAX_LISTED:
+        answer.say(f"More than {MAX_LISTED} {noun}s failed {window.label}; the latest:")
+    else:
+        answer.say(f"{len(rows)} {noun}{'s' if len(rows) != 1 else ''} failed {window.label}:")
+    for trace in rows[:MAX_LISTED]:
+        answer.say(f"{_one_line(trace)} (at {format_time(trace.started_at)}).", trace)
+    return answer
+
+
+def _today(context: AskContext) -> Window:
+    return parse_window("today", context.now)
+
+
+def run_metric_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    if not context.can_run:
+        return answer.say("Running a metric needs the editor role in this organization.")
+    metric = Metric.objects.get(pk=plan.target.pk)
+    username = context.user.get_username() if context.user else ""
+    with trace_scope(org=metric.organization, source=TraceSource.CHAT, started_by=username):
+        run = run_metric_execution(metric, source=TraceSource.CHAT)
+    trace = ExecutionTrace.objects.get(pk=run.trace_id)
+    if not run.succeeded:
+        return answer.say(f"I ran {metric.name}; it failed: {run.error}", trace)
+    answer.say(f"I ran {metric.name}: it computed {format_number(run.value)}.", trace)
+    for outcome in run.alerts:
+        alert_trace = ExecutionTrace.objects.get(pk=outcome.trace_id)
+        answer.say(_one_line(alert_trace) + ".", alert_trace)
+    return answer
+
+
+# --- Why not -------------------------------------------------------------------
+
+
+def why_not_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    if plan.target is None:
+        return answer.say("Which workflow, alert or metric do you mean?")
+    window = plan.window or _last_day(context)
+    reasons = {"workflow": _why_not_workflow, "alert": _why_not_alert, "metric": _why_not_metric}
+    return reasons[plan.target.kind](plan.target, window, context, answer)
+
+
+def _last_day(context: AskContext) -> Window:
+    return Window(context.now - timedelta(days=1), context.now, "in the last 24 hours")
+
+
+def _ran_anyway(target: NamedThing, window: Window, context: AskContext, answer: Answer) -> bool:
+    run = _runs_of(context, target, window).first()
+    if run is None:
+        return False
+    answer.say(
+        f"{target.kind.title()} {target.name} did run {window.label}: the latest run started "
+        f"{format_time(run.started_at)} and {run.status}.",
+        run,
+    )
+    return True
+
+
+def _why_not_workflow(target, window, context, answer) -> Answer:
+    if _ran_anyway(target, window, context, answer):
+        return answer
+    workflow = Workflow.objects.get(pk=target.pk)
+    if not workflow.enabled:
+        return answer.say(f"Workflow {workflow.name} is disabled, so nothing starts it.")
+    rules = list(workflow.alert_rules.select_related("metric"))
+    if not rules:
+        return answer.say(
+            f"No alert starts workflow {workflow.name}; it runs only when started by hand."
+        )
+    answer.say(f"Workflow {workflow.name} did not run {window.label}. It is started by "
+               + ", ".join(f"alert {rule.name}" for rule in rules) + ".")
+    for rule in rules:
+        _why_rule_did_not_fire(rule, window, context, answer)
+    return answer
+
+
+def _why_not_alert(target, window, context, answer) -> Answer:
+    rule = AlertRule.objects.select_related("metric").get(pk=target.pk)
+    return _why_rule_did_not_fire(rule, window, context, answer)
+
+
+def _why_rule_did_not_fire(rule: AlertRule, window: Window, context, answer: Answer) -> Answer:
+    if not rule.enabled:
+        return answer.say(f"Alert {rule.name} is disabled, so it is never evaluated.")
+    evaluations = list(
+        _runs_of(context, NamedThing("alert", rule.pk, rule.name), window)[:200]
+    )
+    fired = [e for e in evaluations if (e.outputs or {}).get("fired")]
+    if fired:
+        return answer.say(
+            f"Alert {rule.name} fired {len(fired)} time(s) {window.label}; the latest at "
+            f"{format_time(fired[0].started_at)}.",
+            fired[0],
+        )
+    if evaluations:
+        latest = evaluations[0]
+        inputs, outputs = latest.inputs or {}, latest.outputs or {}
+        margin = outputs.get("margin")
+        short = f", short by {format_number(abs(margin))}" if margin else ""
+        return answer.say(
+            f"Alert {rule.name} was evaluated {len(evaluations)} time(s) {window.label} and "
+            f"never fired. The latest evaluation, at {format_time(latest.started_at)}: value "
+            f"{format_number(inputs.get('value'))} {inputs.get('operator')} threshold "
+            f"{format_number(inputs.get('threshold'))} was false{short}.",
+            latest,
+        )
+    answer.say(f"Alert {rule.name} was not evaluated {window.label}, because:")
+    return _why_not_metric(NamedThing("metric", rule.metric_id, rule.metric.name), window, context, answer)
+
+
+def _why_not_metric(target, window, context, answer) -> Answer:
+    metric = Metric.objects.get(pk=target.pk)
+    runs = list(_runs_of(context, target, window)[:200])
+    failed = [r for r in runs if r.status == TraceStatus.FAILED]
+    if runs and len(failed) == len(runs):
+        return answer.say(
+            f"Metric {metric.name} ran {len(runs)} time(s) {window.label} and failed every "
+            f"time, so its alerts were not evaluated. The latest error: {failed[0].error_summary}",
+            failed[0],
+        )
+    if runs:
+        return answer.say(
+            f"Metric {metric.name} ran {len(runs)} time(s) {window.label}; the latest run "
+            f"{runs[0].status}.",
+            runs[0],
+        )
+    if not metric.enabled:
+        return answer.say(f"Metric {metric.name} is disabled, so it did not run.")
+    last = _runs_of(context, target, None).first()
+    schedule = f"its schedule is {metric.schedule}" if metric.schedule else "it has no schedule"
+    if last is None:
+        return answer.say(
+            f"Metric {metric.name} has never run ({schedule}). If it is scheduled, check that "
+            "run_scheduler is in cron."
+        )
+    return answer.say(
+        f"Metric {metric.name} did not run {window.label} ({schedule}) — a missed schedule: "
+        f"check that run_scheduler is in cron. It last ran {format_time(last.started_at)}.",
+        last,
+    )
+
+
+Tool = Callable[[Plan, AskContext, Answer], Answer]
+TOOLS: dict[str, Tool] = {
+    "help": help_tool,
+    "explain_trace": explain_tool,
+    "impact": impact_tool,
+    "list_failures": failures_tool,
+    "run_metric": run_metric_tool,
+    "why_not_run": why_not_tool,
+}

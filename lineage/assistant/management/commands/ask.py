@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import json as _json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lineage.assistant.answers import answer_question
+from lineage.assistant.planner import AskContext, QuestionError
+from lineage.tenancy.lookup import NotFound, resolve_organization
+
+
+class Command(BaseCommand):
+    help = "Ask the assistant a question, e.g. ask \"what failed today?\" --org acme"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("question")
+        parser.add_argument("--org", help="Organization slug (needed when there are several).")
+        parser.add_argument("--json", action="store_true", help="Print intent, arguments and answer.")
+
+    def handle(self, *args, question: str, org: str | None, json: bool, **options) -> None:
+        try:
+            organization = resolve_organization(org)
+        except NotFound as exc:
+            raise CommandError(str(exc)) from None
+        # The terminal is trusted like manage.py run_metric: it may run metrics.
+        context = AskContext(organization=organization, org_ids=[organization.pk], can_run=True)
+        try:
+            answer = answer_question(question, context)
+        except QuestionError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(_json.dumps(answer.as_dict(), indent=2) if json else answer.text)

@@ -1,0 +1,73 @@
+"""The Ask page and the "Why did this run?" box on trace pages."""
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from lineage.assistant.answers import EXAMPLES, Answer, answer_question
+from lineage.assistant.planner import MAX_QUESTION_LENGTH, AskContext, QuestionError
+from lineage.web.access import get_trace_or_404, member_org_ids
+
+SESSION_KEY = "assistant_conversation"
+KEEP_EXCHANGES = 20
+
+
+def context_for(request: HttpRequest, trace_id=None) -> AskContext:
+    membership = request.membership
+    return AskContext(
+        organization=request.organization,
+        org_ids=member_org_ids(request),
+        user=request.user,
+        can_run=bool(membership and membership.can_run),
+        trace_id=trace_id,
+    )
+
+
+def _exchange(question: str, request: HttpRequest, trace_id=None) -> dict:
+    """Answer one question as a dict that can live in the session."""
+    if request.organization is None:
+        return {"question": question, "lines": [{"text": "You do not belong to an organization."}]}
+    try:
+        answer = answer_question(question, context_for(request, trace_id))
+    except QuestionError as error:
+        answer = Answer("invalid").say(str(error))
+    return {
+        "question": question[:MAX_QUESTION_LENGTH],
+        "intent": answer.intent,
+        "lines": [
+            {"text": line.text, "trace_id": str(line.trace_id) if line.trace_id else "", "label": line.label}
+            for line in answer.lines
+        ],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def ask(request: HttpRequest) -> HttpResponse:
+    conversation = request.session.get(SESSION_KEY, [])
+    if request.method == "POST":
+        if "clear" in request.POST:
+            request.session[SESSION_KEY] = []
+            return redirect("assistant:ask")
+        exchange = _exchange(request.POST.get("question", ""), request)
+        request.session[SESSION_KEY] = [*conversation, exchange][-KEEP_EXCHANGES:]
+        if request.htmx:
+            return render(request, "assistant/ask.html#exchange", {"exchange": exchange})
+        return redirect("assistant:ask")
+    context = {"conversation": conversation, "examples": EXAMPLES, "max_length": MAX_QUESTION_LENGTH}
+    return render(request, "assistant/ask.html", context)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def trace_question(request: HttpRequest, trace_id) -> HttpResponse:
+    trace = get_trace_or_404(request, trace_id)
+    question = request.POST.get("question") or "Why did this run?"
+    exchange = _exchange(question, request, trace_id=trace.id)
+    if request.htmx:
+        return render(request, "assistant/ask.html#exchange", {"exchange": exchange})
+    conversation = request.session.get(SESSION_KEY, [])
+    request.session[SESSION_KEY] = [*conversation, exchange][-KEEP_EXCHANGES:]
+    return redirect("assistant:ask")
