@@ -109,8 +109,8 @@ def _plan_from(intent: str, args: dict[str, str], text: str, context: AskContext
         result.trace, result.clarification = find_trace(args["trace_id"].lower(), context)
     elif args.get("name") and intent not in {"help", "list_failures"}:
         kinds = ("metric",) if intent == "run_metric" else ("workflow", "alert", "metric")
-        result.target, result.clarification = find_name(args["name"].lower(), context.organization, kinds)
-        if result.target is None and not result.clarification:
+        result.target, _ = find_name(args["name"].lower(), context.organization, kinds)
+        if result.target is None:
             raise LlmReplyError(f"the model named {args['name']!r}, which is not here")
         result.latest = result.window is None
     elif intent in {"explain_trace", "impact", "why_not_run", "run_metric"}:

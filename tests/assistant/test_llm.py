@@ -1,0 +1,137 @@
+"""The optional language-model planner, against a local server that speaks
+the OpenAI-compatible chat-completions protocol."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from lineage.assistant import llm
+from lineage.assistant.answers import answer_question
+from lineage.assistant.planner import QuestionError
+from tests.factories import traced_db
+
+pytestmark = traced_db
+
+
+class ChatCompletionsServer:
+    """Answers POST /v1/chat/completions with whatever `reply` says."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.reply: object = None
+        self.status = 200
+        self.delay = 0.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                if server.delay:
+                    threading.Event().wait(server.delay)
+                payload = server.reply if isinstance(server.reply, bytes) else json.dumps(server.reply).encode()
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                try:
+                    self.wfile.write(payload)
+                except BrokenPipeError:
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        class Quiet(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address) -> None:
+                pass
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def tool_call(self, name: str, arguments: dict | str) -> None:
+        args = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        self.reply = {
+            "choices": [
+                {"message": {"role": "assistant", "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}
+                ]}}
+            ]
+        }
+
+
+@pytest.fixture
+def model(settings):
+    server = ChatCompletionsServer()
+    settings.LINEAGE_LLM_URL = server.url
+    settings.LINEAGE_LLM_MODEL = "tiny-router"
+    settings.LINEAGE_LLM_API_KEY = "sk-test"
+    yield server
+    server.httpd.shutdown()
+
+
+def test_the_models_tool_call_is_used(model, ctx):
+    model.tool_call("list_failures", {"time": "yesterday", "trace_type": "workflow"})
+
+    answer = answer_question("anything go sideways for the workflows yesterday", ctx)
+
+    assert answer.intent == "list_failures"
+    assert answer.args == {"window": "yesterday", "trace_type": "workflow"}
+    [request] = model.requests
+    assert request["path"] == "/v1/chat/completions"
+    assert request["auth"] == "Bearer sk-test"
+    assert request["body"]["model"] == "tiny-router"
+    assert {tool["function"]["name"] for tool in request["body"]["tools"]} == {
+        "explain_trace", "why_not_run", "list_failures", "impact", "run_metric", "help",
+    }
+
+
+def test_names_from_the_model_are_resolved_in_the_organization(model, ctx):
+    model.tool_call("why_not_run", {"name": "notify on call", "time": "today"})
+    answer = answer_question("it's quiet, is the on-call thing broken?", ctx)
+    assert answer.intent == "why_not_run"
+    assert answer.args["name"] == "Notify on-call" and answer.args["window"] == "today"
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["malformed json", "no tool call", "unknown tool", "bad arguments", "server error", "timeout", "unknown name"],
+)
+def test_any_failure_falls_back_to_the_rule_planner(model, ctx, breakage, monkeypatch):
+    model.tool_call("help", {})
+    if breakage == "malformed json":
+        model.reply = b"{not json"
+    elif breakage == "no tool call":
+        model.reply = {"choices": [{"message": {"role": "assistant", "content": "Sure!"}}]}
+    elif breakage == "unknown tool":
+        model.tool_call("drop_database", {})
+    elif breakage == "bad arguments":
+        model.tool_call("explain_trace", "{'name': oops")
+    elif breakage == "server error":
+        model.status = 500
+    elif breakage == "timeout":
+        monkeypatch.setattr(llm, "TIMEOUT_SECONDS", 0.3)
+        model.delay = 2
+    elif breakage == "unknown name":
+        model.tool_call("explain_trace", {"name": "Quarterly bonus"})
+
+    answer = answer_question("what failed today?", ctx)
+
+    assert answer.intent == "list_failures"  # what the rules make of it
+    assert len(model.requests) == 1
+
+
+def test_bad_questions_never_reach_the_model(model, ctx):
+    with pytest.raises(QuestionError):
+        answer_question("   ", ctx)
+    assert model.requests == []
+
+
+def test_without_settings_the_model_is_not_called(ctx, settings):
+    settings.LINEAGE_LLM_URL = ""
+    assert answer_question("what failed today?", ctx).intent == "list_failures"
