@@ -122,7 +122,7 @@ def _the_run(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace 
         answer.say(f"{plan.target.kind.title()} {plan.target.name} did not run{when}.")
         last = _runs_of(context, plan.target, None).first()
         if last is not None:
-            answer.say(f"Its last run started {format_time(last.started_at)}.", last)
+            answer.say(f"Its last run started at {format_time(last.started_at)}.", last)
         if plan.target.kind != "metric":
             answer.say(f"Ask “why didn't {plan.target.name} run{when}?” to find out why.")
     return run
@@ -321,7 +321,7 @@ def _why_not_metric(target, window, context, answer) -> Answer:
         )
     return answer.say(
         f"Metric {metric.name} did not run {window.label} ({schedule}) — a missed schedule: "
-        f"check that run_scheduler is in cron. It last ran {format_time(last.started_at)}.",
+        f"check that run_scheduler is in cron. It last ran at {format_time(last.started_at)}.",
         last,
     )
 

@@ -1,10 +1,10 @@
 """The assistant's answers come from the traces."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from io import StringIO
 
-import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone

@@ -82,8 +82,8 @@ def test_why_did_this_run_on_a_trace_page(demo_client, page_ops):
 
 def test_another_organizations_trace_is_a_404(page_ops, db):
     outsider = make_user("outsider")
-    from tests.factories import make_org
     from lineage.tenancy.models import Membership
+    from tests.factories import make_org
 
     Membership.objects.create(user=outsider, organization=make_org("globex"), role="editor")
     client = Client()
