@@ -46,7 +46,14 @@ def test_sign_out_is_a_post_and_ends_the_session(member_client):
 
 def test_navigation_links_every_section(member_client):
     response = member_client.get(reverse("web:trace-list"))
-    for name in ("web:trace-list", "web:failures", "web:metric-list", "web:alert-list", "web:workflow-list"):
+    for name in (
+        "web:trace-list",
+        "web:failures",
+        "web:metric-list",
+        "web:alert-list",
+        "web:workflow-list",
+        "assistant:ask",
+    ):
         assert f'href="{reverse(name)}"' in response.text
 
 
