@@ -41,20 +41,6 @@ def test_failed_run_is_explained_and_its_lineage_leads_to_the_alert(page: Page, 
     expect(page.locator("#explanation")).to_contain_text("Open orders")
 
 
-def test_asking_why_on_a_trace_page_answers_in_place(page: Page, demo):
-    sign_in(page, demo.url)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Failures").click()
-    page.get_by_role("link", name="Page ops", exact=True).first.click()
-    page.evaluate("window.marker = 'still here'")
-
-    page.locator("#ask-about-trace").get_by_role("button", name="Why did this run?").click()
-
-    answer = page.locator("#trace-answers .exchange").first
-    expect(answer).to_contain_text("Orders piling up")
-    expect(answer).to_contain_text("Page the ops channel")
-    assert page.evaluate("window.marker") == "still here"
-
-
 def test_changing_a_filter_swaps_the_table_and_the_url_without_a_reload(page: Page, demo):
     sign_in(page, demo.url)
     rows = page.locator("#trace-table tr.trace-row")
