@@ -111,6 +111,14 @@ _RUN = re.compile(
     r"(?:re-?run|run|recompute|compute|refresh|execute|trigger|kick off|start)\b"
 )
 _HELP = re.compile(r"^\s*(?:help|\?|what can (?:i|you)\b.*|examples?|how (?:do|does) (?:this|it) work.*)\s*\??\s*$")
+_INTENT_RULES = [
+    (_HELP, "help"),
+    (_WHY_NOT, "why_not_run"),
+    (_IMPACT, "impact"),
+    (_WHY, "explain_trace"),
+    (_RUN, "run_metric"),
+    (_FAILURES, "list_failures"),
+]
 _LATEST = re.compile(r"\b(?:last|latest|most recent|previous|recent)\b")
 _THIS = re.compile(r"\b(?:this|it|that)\b")
 
@@ -168,21 +176,12 @@ def normalize(message: str) -> str:
 
 
 def detect_intent(text: str, *, has_target: bool = False) -> str:
-    if _HELP.search(text):
-        return "help"
-    if _WHY_NOT.search(text):
-        return "why_not_run"
-    if _IMPACT.search(text):
-        return "impact"
-    if _WHY.search(text):
-        return "explain_trace"
-    if _RUN.search(text):
-        return "run_metric"
-    if _FAILURES.search(text):
-        return "list_failures"
-    if has_target:
-        return "explain_trace"
-    return "help"
+    """The first rule that matches wins: the order settles questions that
+    match several ("why didn't …" is also a "why …")."""
+    for pattern, intent in _INTENT_RULES:
+        if pattern.search(text):
+            return intent
+    return "explain_trace" if has_target else "help"
 
 
 def _mentioned_trace_type(text: str) -> str | None:

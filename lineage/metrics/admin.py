@@ -7,14 +7,12 @@ second statement is a form error on its field.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from lineage.metrics.models import Metric, MetricValue
+from lineage.observability.admin import ReadOnlyAdmin
 from lineage.observability.models import short_trace_id
 
 
@@ -39,7 +37,7 @@ class MetricAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricValue)
-class MetricValueAdmin(admin.ModelAdmin):
+class MetricValueAdmin(ReadOnlyAdmin):
     """The time series, read-only: values are written by metric runs."""
 
     list_display = ("metric", "organization", "value", "observed_at", "trace_link")
@@ -47,15 +45,6 @@ class MetricValueAdmin(admin.ModelAdmin):
     list_select_related = ("metric__organization",)
     date_hierarchy = "observed_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="organization", ordering="metric__organization__name")
     def organization(self, value: MetricValue) -> str:

@@ -61,8 +61,21 @@ def _format_duration(trace: ExecutionTrace) -> str:
     return f"{seconds:.2f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the engines wrote: staff inspect them, nobody edits them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ExecutionTrace)
-class ExecutionTraceAdmin(admin.ModelAdmin):
+class ExecutionTraceAdmin(ReadOnlyAdmin):
     list_display = (
         "short_id_link",
         "trace_type",
@@ -117,15 +130,6 @@ class ExecutionTraceAdmin(admin.ModelAdmin):
         "inputs_display",
         "outputs_display",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_run_permission(self, request: HttpRequest) -> bool:
         """Actions that start runs from traces ask for this."""
