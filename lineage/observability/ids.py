@@ -8,10 +8,16 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from datetime import datetime
 
 
-def uuid7() -> uuid.UUID:
-    timestamp_ms = time.time_ns() // 1_000_000
+def uuid7(at: datetime | None = None) -> uuid.UUID:
+    """A new time-ordered id; `at` stamps it with that moment instead of now
+    (bulk loads of past traces keep ids in started_at order)."""
+    if at is None:
+        timestamp_ms = time.time_ns() // 1_000_000
+    else:
+        timestamp_ms = int(at.timestamp() * 1000)
     rand = int.from_bytes(os.urandom(10), "big")
     value = (timestamp_ms & 0xFFFF_FFFF_FFFF) << 80
     value |= 0x7 << 76  # version
