@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import psycopg
 from django.conf import settings
@@ -716,7 +717,7 @@ def _run_processes(processes: int) -> float:
     ]
     started = time.perf_counter()
     children = [
-        subprocess.Popen(command, env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL,
+        subprocess.Popen(command, env=_scheduler_env(), stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, cwd=settings.BASE_DIR)
         for _ in range(processes)
     ]
@@ -729,6 +730,19 @@ def _run_processes(processes: int) -> float:
     if failures:
         raise RuntimeError("run_scheduler failed:\n" + "\n".join(failures))
     return elapsed
+
+
+def _scheduler_env() -> dict[str, str]:
+    """This process's environment, pointed at the database this process uses
+    (under pytest that is the test database, not the configured one)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = quote(str(db["HOST"] or "localhost"), safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    url = f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+    return {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
 
 
 def _chains_ran(org: Organization, since: datetime) -> int:

@@ -83,8 +83,11 @@ class ExecutionTrace(models.Model):
             models.Index(
                 "org", "subject", models.F("started_at").desc(), name="trace_subject"
             ),
-            # Children of a trace: dependencies @> ARRAY[id].
-            GinIndex(fields=["dependencies"], name="trace_dependencies"),
+            # Children of a trace: dependencies @> ARRAY[id]. No fast-update
+            # pending list: every lineage lookup would scan that unsorted list
+            # (up to 4 MB of recent inserts) until a vacuum merged it — 25 ms
+            # instead of 2 for a depth-20 lineage at a million traces.
+            GinIndex(fields=["dependencies"], name="trace_dependencies", fastupdate=False),
         ]
 
     def __str__(self) -> str:

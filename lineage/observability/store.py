@@ -148,6 +148,11 @@ _CONVERTERS = [
 ]
 _SELECT = ", ".join(f"t.{column}" for column in _COLUMNS)
 
+# The planner cannot know how many ids a recursive walk finds; guessing many,
+# it would hash-join them against a scan of the whole table. Naming them as an
+# array makes fetching the rows a primary-key lookup per id, at any table size.
+_FOUND_BY_KEY = "t.id = ANY (ARRAY(SELECT id FROM found))"
+
 # A lineage never leaves the root's organization: a trace of another one
 # named as a parent reads as missing. Both walks keep a set of (id, depth) rows: UNION discards a row seen before,
 # so the work is bounded by nodes × depth (not by the number of paths), and a
@@ -169,6 +174,7 @@ WITH RECURSIVE root AS (
 SELECT found.id, found.depth, {_SELECT}
 FROM found LEFT JOIN execution_traces AS t
   ON t.id = found.id AND t.org_id = (SELECT org_id FROM root)
+  AND {_FOUND_BY_KEY}
 """
 
 # Children are found with `dependencies @> ARRAY[id]`, which the GIN index on
@@ -187,7 +193,7 @@ WITH RECURSIVE root AS (
     SELECT id, min(depth) AS depth FROM walk GROUP BY id
 )
 SELECT found.id, found.depth, {_SELECT}
-FROM found JOIN execution_traces AS t ON t.id = found.id
+FROM found JOIN execution_traces AS t ON t.id = found.id AND {_FOUND_BY_KEY}
 """
 
 

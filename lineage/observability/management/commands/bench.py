@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lineage.observability.benchmark import Plan, format_table, run
 
+FULL = Plan(large=1_000_000, small=10_000)
 QUICK = Plan(
     large=20_000,
     small=1_000,
@@ -41,12 +43,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--traces", type=positive, default=1_000_000,
-                            help="Traces at the large size (default 1,000,000).")
-        parser.add_argument("--small", type=positive, default=10_000,
-                            help="Traces at the small size (default 10,000).")
+        parser.add_argument("--traces", type=positive,
+                            help="Traces at the large size (default 1,000,000; 20,000 with --quick).")
+        parser.add_argument("--small", type=positive,
+                            help="Traces at the small size (default 10,000; 1,000 with --quick).")
         parser.add_argument("--quick", action="store_true",
-                            help="1,000 and 20,000 traces, fewer repetitions, 100 scheduler "
+                            help="20,000 and 1,000 traces, fewer repetitions, 100 scheduler "
                                  "metrics; timings are reported but do not fail the run.")
         parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
         parser.add_argument("--keep", action="store_true",
@@ -67,15 +69,16 @@ class Command(BaseCommand):
             raise CommandError(f"{len(missed)} target(s) missed: {'; '.join(missed)}", returncode=1)
 
     def _plan(self, options: dict) -> Plan:
-        if options["quick"]:
-            plan = QUICK
-        else:
-            plan = Plan(large=options["traces"], small=options["small"])
+        plan = QUICK if options["quick"] else FULL
         changes = {}
+        if options["traces"]:
+            changes["large"] = options["traces"]
+        if options["small"]:
+            changes["small"] = options["small"]
         if options["repetitions"]:
             reps = options["repetitions"]
-            changes = {"repetitions": reps, "page_repetitions": reps,
+            changes |= {"repetitions": reps, "page_repetitions": reps,
                        "svg_repetitions": max(1, reps // 10), "tracer_repetitions": reps * 5}
         if options["scheduler_metrics"]:
             changes["scheduler_metrics"] = options["scheduler_metrics"]
-        return Plan(**{**plan.__dict__, **changes})
+        return dataclasses.replace(plan, **changes)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from lineage.observability.benchmark import lineage_plan_problems, load_traces
+from lineage.observability.store import get_trace_lineage
+from tests.factories import traced_db
+
+pytestmark = traced_db
+
+
+def lineage_shaped(org, total=4000):
+    """Chains, fan-in, fan-out and ten-level run_metric chains, analyzed."""
+    _, probes = load_traces(org, total, progress=open("/dev/null", "w"))  # noqa: SIM115
+    return probes
+
+
+def test_lineage_queries_use_indexes_and_the_gin_index_for_children(org):
+    probes = lineage_shaped(org)
+
+    for root in (probes.deep_middle, probes.deep[0], probes.deep[-1], probes.two_hundred_root):
+        assert lineage_plan_problems(root) == []
+
+
+def test_the_plans_checked_are_those_of_real_lineages(org):
+    probes = lineage_shaped(org)
+
+    lineage = get_trace_lineage(probes.deep_middle, "both", 20)
+
+    # The middle of a 40-trace chain, twenty levels each way, plus the
+    # log steps of the workflows on the way down.
+    assert min(lineage.depths.values()) == -20
+    assert max(lineage.depths.values()) == 19
+    assert len(lineage.nodes) > 40
+
+
+def test_a_missing_gin_index_is_reported_as_a_sequential_scan(org):
+    probes = lineage_shaped(org)
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX trace_dependencies")
+        problems = lineage_plan_problems(probes.deep_middle)
+        transaction.set_rollback(True)
+
+    assert "descendants: sequential scan of execution_traces" in problems
+    assert "descendants: children not found with the GIN index trace_dependencies" in problems
+    assert lineage_plan_problems(probes.deep_middle) == []
