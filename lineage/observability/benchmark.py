@@ -837,11 +837,11 @@ def run(plan: Plan, *, keep: bool = False, progress: TextIO = sys.stderr) -> Res
         say("Measuring lineage and explanations…")
         large_lineage = lineage_samples(probes.deep_middle, plan.repetitions)
         figures.append(timing_figure(
-            f"lineage up+down, depth 20, {sizes['large']:,} traces", large_lineage, 5,
+            f"lineage up+down, depth 20, {plan.large:,} traces", large_lineage, 5,
             "middle of a 10-level run_metric chain"))
         ratio = median(large_lineage) / median(small_lineage)
         figures.append(ratio_figure(
-            f"lineage {sizes['large']:,} ÷ {sizes['small']:,} traces", ratio, "≤ 1.5",
+            f"lineage {plan.large:,} ÷ {plan.small:,} traces", ratio, "≤ 1.5",
             ratio <= 1.5, f"small: median {median(small_lineage):.3f} ms"))
         figures.append(measure_explanation(probes.five_level, plan.repetitions))
         figures.append(measure_plans(probes.deep_middle))
@@ -849,7 +849,7 @@ def run(plan: Plan, *, keep: bool = False, progress: TextIO = sys.stderr) -> Res
         say("Measuring pages…")
         client, user = bench_client(large)
         users.append(user)
-        figures += measure_trace_list(client, large, plan.page_repetitions, sizes["large"])
+        figures += measure_trace_list(client, large, plan.page_repetitions, plan.large)
         figures += measure_trace_detail(client, probes.fifty_root, max(10, plan.page_repetitions // 2))
         figures += measure_big_svg(probes.two_hundred_root, plan.svg_repetitions)
         client.logout()
