@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from cronsim import CronSimError
 from django.conf import settings
 
 from lineage.alerts.models import AlertRule
-from lineage.assistant.planner import AskContext, NamedThing, Plan, plan
+from lineage.assistant.planner import AskContext, NamedThing, Plan, plan, settle
 from lineage.assistant.timephrases import Window, parse_window
 from lineage.execution.scheduler import run_metric_execution
 from lineage.metrics.models import Metric
+from lineage.metrics.schedules import next_tick
 from lineage.observability.explain import describe, format_number, format_time, generate_explanation
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import get_trace_lineage
@@ -89,6 +91,7 @@ def answer_question(message: str, context: AskContext) -> Answer:
 
 
 def carry_out(the_plan: Plan, context: AskContext) -> Answer:
+    the_plan = settle(the_plan, context)  # whichever planner made it, it is complete or asks
     answer = Answer(the_plan.intent, args=the_plan.args)
     if the_plan.clarification:
         return answer.say(the_plan.clarification)
@@ -216,11 +219,19 @@ def run_metric_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
 
 
 # --- Why not -------------------------------------------------------------------
+#
+# The chain that should have ended in a run is walked backwards: the workflow
+# (disabled?), the alerts that start it (disabled? evaluated? fired?), the
+# metric each alert watches (ran? failed? disabled? due at all?). Each step
+# answers from the traces in the window and links the trace it cites.
+
+# A tick this recent may simply not have been claimed yet: run_scheduler
+# runs once a minute.
+SCHEDULER_GRACE = timedelta(minutes=2)
+MAX_READ = 200
 
 
 def why_not_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
-    if plan.target is None:
-        return answer.say("Which workflow, alert or metric do you mean?")
     window = plan.window or _last_day(context)
     reasons = {"workflow": _why_not_workflow, "alert": _why_not_alert, "metric": _why_not_metric}
     return reasons[plan.target.kind](plan.target, window, context, answer)
@@ -248,16 +259,21 @@ def _why_not_workflow(target, window, context, answer) -> Answer:
     workflow = Workflow.objects.get(pk=target.pk)
     if not workflow.enabled:
         return answer.say(f"Workflow {workflow.name} is disabled, so nothing starts it.")
-    rules = list(workflow.alert_rules.select_related("metric"))
+    rules = list(workflow.alert_rules.select_related("metric").order_by("name"))
     if not rules:
         return answer.say(
             f"No alert starts workflow {workflow.name}; it runs only when started by hand."
         )
     answer.say(f"Workflow {workflow.name} did not run {window.label}. It is started by "
-               + ", ".join(f"alert {rule.name}" for rule in rules) + ".")
+               + _join(f"alert {rule.name}" for rule in rules) + ".")
     for rule in rules:
         _why_rule_did_not_fire(rule, window, context, answer)
     return answer
+
+
+def _join(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _why_not_alert(target, window, context, answer) -> Answer:
@@ -268,61 +284,125 @@ def _why_not_alert(target, window, context, answer) -> Answer:
 def _why_rule_did_not_fire(rule: AlertRule, window: Window, context, answer: Answer) -> Answer:
     if not rule.enabled:
         return answer.say(f"Alert {rule.name} is disabled, so it is never evaluated.")
-    evaluations = list(
-        _runs_of(context, NamedThing("alert", rule.pk, rule.name), window)[:200]
-    )
+    target = NamedThing("alert", rule.pk, rule.name)
+    evaluations = list(_runs_of(context, target, window)[:MAX_READ])
     fired = [e for e in evaluations if (e.outputs or {}).get("fired")]
     if fired:
         return answer.say(
-            f"Alert {rule.name} fired {len(fired)} time(s) {window.label}; the latest at "
+            f"Alert {rule.name} fired {_times(len(fired))} {window.label}; the latest at "
             f"{format_time(fired[0].started_at)}.",
             fired[0],
         )
     if evaluations:
-        latest = evaluations[0]
-        inputs, outputs = latest.inputs or {}, latest.outputs or {}
-        margin = outputs.get("margin")
-        short = f", short by {format_number(abs(margin))}" if margin else ""
+        return _quiet_evaluations(rule, evaluations, window, answer)
+    return _why_not_evaluated(rule, window, context, answer)
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
+def _quiet_evaluations(rule: AlertRule, evaluations, window: Window, answer: Answer) -> Answer:
+    latest = evaluations[0]
+    inputs, outputs = latest.inputs or {}, latest.outputs or {}
+    answer.say(
+        f"Alert {rule.name} was evaluated {_times(len(evaluations))} {window.label} and never fired."
+    )
+    if latest.status == TraceStatus.FAILED:
         return answer.say(
-            f"Alert {rule.name} was evaluated {len(evaluations)} time(s) {window.label} and "
-            f"never fired. The latest evaluation, at {format_time(latest.started_at)}: value "
-            f"{format_number(inputs.get('value'))} {inputs.get('operator')} threshold "
-            f"{format_number(inputs.get('threshold'))} was false{short}.",
+            f"Its latest evaluation, at {format_time(latest.started_at)}, failed: "
+            f"{latest.error_summary}",
             latest,
         )
+    margin = outputs.get("margin")
+    short = f", short by {format_number(abs(margin))}" if margin else ""
+    return answer.say(
+        f"The latest evaluation, at {format_time(latest.started_at)}: value "
+        f"{format_number(inputs.get('value'))} {inputs.get('operator')} threshold "
+        f"{format_number(inputs.get('threshold'))} was false{short}.",
+        latest,
+    )
+
+
+def _why_not_evaluated(rule: AlertRule, window: Window, context, answer: Answer) -> Answer:
+    """No evaluation in the window: the metric it watches tells why."""
+    metric = NamedThing("metric", rule.metric_id, rule.metric.name)
+    runs = list(_runs_of(context, metric, window)[:MAX_READ])
+    if runs and all(run.status == TraceStatus.FAILED for run in runs):
+        answer.say(f"Alert {rule.name} was not evaluated {window.label}, because:")
+        return _failed_runs(rule.metric, runs, window, answer)
+    if runs:
+        return answer.say(
+            f"Alert {rule.name} has no evaluation {window.label}, although metric "
+            f"{metric.name} ran {_times(len(runs))}; its latest run {runs[0].status}.",
+            runs[0],
+        )
     answer.say(f"Alert {rule.name} was not evaluated {window.label}, because:")
-    return _why_not_metric(NamedThing("metric", rule.metric_id, rule.metric.name), window, context, answer)
+    return _metric_did_not_run(rule.metric, window, context, answer)
 
 
 def _why_not_metric(target, window, context, answer) -> Answer:
     metric = Metric.objects.get(pk=target.pk)
-    runs = list(_runs_of(context, target, window)[:200])
-    failed = [r for r in runs if r.status == TraceStatus.FAILED]
-    if runs and len(failed) == len(runs):
-        return answer.say(
-            f"Metric {metric.name} ran {len(runs)} time(s) {window.label} and failed every "
-            f"time, so its alerts were not evaluated. The latest error: {failed[0].error_summary}",
-            failed[0],
-        )
+    runs = list(_runs_of(context, target, window)[:MAX_READ])
+    if runs and all(run.status == TraceStatus.FAILED for run in runs):
+        return _failed_runs(metric, runs, window, answer)
     if runs:
         return answer.say(
-            f"Metric {metric.name} ran {len(runs)} time(s) {window.label}; the latest run "
-            f"{runs[0].status}.",
+            f"Metric {metric.name} did run {window.label} ({_times(len(runs))}); the latest run "
+            f"started {format_time(runs[0].started_at)} and {runs[0].status}.",
             runs[0],
         )
+    return _metric_did_not_run(metric, window, context, answer)
+
+
+def _failed_runs(metric: Metric, runs, window: Window, answer: Answer) -> Answer:
+    return answer.say(
+        f"Metric {metric.name} ran {_times(len(runs))} {window.label} and failed every time, "
+        f"so its alerts were not evaluated. The latest error: {runs[0].error_summary}",
+        runs[0],
+    )
+
+
+def _metric_did_not_run(metric: Metric, window: Window, context, answer: Answer) -> Answer:
     if not metric.enabled:
         return answer.say(f"Metric {metric.name} is disabled, so it did not run.")
-    last = _runs_of(context, target, None).first()
-    schedule = f"its schedule is {metric.schedule}" if metric.schedule else "it has no schedule"
+    last = _runs_of(context, NamedThing("metric", metric.pk, metric.name), None).first()
+    answer.say(_schedule_reason(metric, window, context.now))
     if last is None:
-        return answer.say(
-            f"Metric {metric.name} has never run ({schedule}). If it is scheduled, check that "
-            "run_scheduler is in cron."
+        return answer.say(f"Metric {metric.name} has never run.")
+    return answer.say(f"It last ran at {format_time(last.started_at)}.", last)
+
+
+def _schedule_reason(metric: Metric, window: Window, now) -> str:
+    """Whether the schedule owed a run in the window: a missed tick points at
+    the scheduler; no tick means it simply was not due."""
+    if not metric.schedule:
+        return (
+            f"Metric {metric.name} has no schedule, so it runs only when started by hand "
+            "or from chat."
         )
-    return answer.say(
-        f"Metric {metric.name} did not run {window.label} ({schedule}) — a missed schedule: "
-        f"check that run_scheduler is in cron. It last ran at {format_time(last.started_at)}.",
-        last,
+    if metric.created_at >= window.end:
+        return f"Metric {metric.name} did not exist yet: it was created at {format_time(metric.created_at)}."
+    # Ticks before the metric existed were never owed.
+    owed_from = max(window.start, metric.created_at)
+    try:
+        due = next_tick(metric.schedule, owed_from - timedelta(microseconds=1))
+    except CronSimError:  # saved around the form's validation
+        return f"Metric {metric.name} has a schedule that is not valid cron: {metric.schedule}."
+    if due >= window.end:
+        return (
+            f"Metric {metric.name} was not due {window.label}: its schedule ({metric.schedule}) "
+            f"next fires at {format_time(due)}."
+        )
+    if due > now - SCHEDULER_GRACE:
+        return (
+            f"Metric {metric.name} is due at {format_time(due)} ({metric.schedule}); "
+            "run_scheduler runs once a minute, so that run has not started yet."
+        )
+    return (
+        f"Metric {metric.name} did not run {window.label}, although its schedule "
+        f"({metric.schedule}) made it due at {format_time(due)} — a missed schedule: "
+        "check that run_scheduler is in cron."
     )
 
 

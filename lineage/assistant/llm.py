@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from http.client import HTTPException
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from lineage.assistant.planner import (
     find_trace,
     normalize,
     plan,
+    settle,
 )
 from lineage.assistant.timephrases import parse_window
 
@@ -35,23 +37,38 @@ _DESCRIPTIONS = {
     "run_metric": "Run a metric now, by name.",
     "help": "Say what can be asked.",
 }
-_PARAMETERS = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string", "description": "workflow, alert or metric name"},
-        "trace_id": {"type": "string", "description": "a trace id or its first/last digits"},
-        "time": {"type": "string", "description": "time phrase, e.g. 'this morning', 'at 10:05'"},
-        "trace_type": {"type": "string", "enum": ["metric", "alert", "workflow", "step"]},
-    },
-    "additionalProperties": False,
+_ARGUMENTS = {
+    "name": {"type": "string", "description": "workflow, alert or metric name, as the user wrote it"},
+    "trace_id": {"type": "string", "description": "a trace id, or its first or last digits"},
+    "time": {"type": "string", "description": "time phrase, e.g. 'this morning', 'at 10:05'"},
+    "trace_type": {"type": "string", "enum": ["metric", "alert", "workflow", "step"]},
 }
-TOOLS = [
-    {
-        "type": "function",
-        "function": {"name": intent, "description": _DESCRIPTIONS[intent], "parameters": _PARAMETERS},
+# Which arguments each intent takes, and which of them it cannot do without.
+_SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "explain_trace": (("name", "trace_id", "time"), ()),
+    "why_not_run": (("name", "time"), ("name",)),
+    "list_failures": (("time", "trace_type"), ()),
+    "impact": (("name", "trace_id", "time"), ()),
+    "run_metric": (("name",), ("name",)),
+    "help": ((), ()),
+}
+
+
+def _tool(intent: str) -> dict[str, Any]:
+    accepted, required = _SIGNATURES[intent]
+    parameters = {
+        "type": "object",
+        "properties": {name: _ARGUMENTS[name] for name in accepted},
+        "required": list(required),
+        "additionalProperties": False,
     }
-    for intent in INTENTS
-]
+    return {
+        "type": "function",
+        "function": {"name": intent, "description": _DESCRIPTIONS[intent], "parameters": parameters},
+    }
+
+
+TOOLS = [_tool(intent) for intent in INTENTS]
 SYSTEM_PROMPT = (
     "You route questions about automated runs (metrics, alerts, workflows) to exactly one "
     "tool. Always call one tool; copy names, ids and time phrases from the question."
@@ -67,7 +84,7 @@ def plan_with_llm(message: str, context: AskContext) -> Plan:
     try:
         intent, args = _ask_model(text)
         return _plan_from(intent, args, text, context)
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, HTTPException, ValueError, LookupError, TypeError, AttributeError) as exc:
         logger.warning("language-model planner failed (%s); using the rules", exc)
         return plan(message, context)
 
@@ -77,7 +94,7 @@ def _endpoint() -> str:
     return url if url.endswith("/chat/completions") else f"{url}/chat/completions"
 
 
-def _ask_model(text: str) -> tuple[str, dict[str, Any]]:
+def _ask_model(text: str) -> tuple[str, dict[str, str]]:
     body = {
         "model": settings.LINEAGE_LLM_MODEL,
         "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}],
@@ -94,25 +111,42 @@ def _ask_model(text: str) -> tuple[str, dict[str, Any]]:
     with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
         reply = json.loads(response.read(1_000_000))
     call = reply["choices"][0]["message"]["tool_calls"][0]["function"]
-    intent = call["name"]
-    args = json.loads(call.get("arguments") or "{}")
-    if intent not in INTENTS or not isinstance(args, dict):
+    return _validated(call["name"], json.loads(call.get("arguments") or "{}"))
+
+
+def _validated(intent: object, args: object) -> tuple[str, dict[str, str]]:
+    """The model's call, checked against the tool it claims to call: a known
+    intent, only its arguments, short strings, its required ones present."""
+    if intent not in _SIGNATURES or not isinstance(args, dict):
         raise LlmReplyError(f"unexpected tool call {intent!r}")
-    return intent, {k: v for k, v in args.items() if isinstance(v, str) and len(v) <= 200}
+    accepted, required = _SIGNATURES[intent]
+    unknown = set(args) - set(accepted)
+    if unknown:
+        raise LlmReplyError(f"{intent} does not take {sorted(unknown)}")
+    clean = {k: v.strip() for k, v in args.items() if isinstance(v, str) and 0 < len(v.strip()) <= 200}
+    if set(clean) != set(args) or any(name not in clean for name in required):
+        raise LlmReplyError(f"bad arguments for {intent}: {args!r}")
+    if clean.get("trace_type", "metric") not in _ARGUMENTS["trace_type"]["enum"]:
+        raise LlmReplyError(f"unknown trace type {clean['trace_type']!r}")
+    return intent, clean
 
 
 def _plan_from(intent: str, args: dict[str, str], text: str, context: AskContext) -> Plan:
+    """The model's call resolved like the rules resolve a question: names and
+    ids only inside the user's organizations. What does not resolve is an
+    error, so the rules get their turn."""
     result = Plan(intent, window=parse_window(args.get("time", ""), context.now))
-    if args.get("trace_type") in {"metric", "alert", "workflow", "step"}:
-        result.trace_type = args["trace_type"]
-    if args.get("trace_id"):
+    result.trace_type = args.get("trace_type")
+    if "trace_id" in args:
         result.trace, result.clarification = find_trace(args["trace_id"].lower(), context)
-    elif args.get("name") and intent not in {"help", "list_failures"}:
+        if result.trace is None and not result.clarification:
+            raise LlmReplyError(f"the model's trace id {args['trace_id']!r} is not an id")
+    elif "name" in args:
         kinds = ("metric",) if intent == "run_metric" else ("workflow", "alert", "metric")
-        result.target, _ = find_name(args["name"].lower(), context.organization, kinds)
+        result.target = find_name(args["name"].lower(), context.organization, kinds).target
         if result.target is None:
             raise LlmReplyError(f"the model named {args['name']!r}, which is not here")
         result.latest = result.window is None
-    elif intent in {"explain_trace", "impact", "why_not_run", "run_metric"}:
-        return plan(text, context)  # nothing to act on: let the rules read the question
-    return result
+    elif intent in {"explain_trace", "impact"}:
+        return plan(text, context)  # nothing named: let the rules read the question
+    return settle(result, context)

@@ -131,7 +131,11 @@ _TRACE_TYPES = {
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _ELIDED_ID = re.compile(r"\b([0-9a-f]{3,})(?:…|\.\.\.)([0-9a-f]{2,})\b")
-_PARTIAL_ID = re.compile(r"\b(?=[0-9a-f-]*\d)[0-9a-f][0-9a-f-]{5,35}\b")
+# Six or more hex digits (at least one a digit, so words like "deface" are
+# not ids), not counted in time units ("the last 120000 minutes").
+_PARTIAL_ID = re.compile(
+    r"\b(?=[0-9a-f-]*\d)[0-9a-f][0-9a-f-]{5,35}\b(?!\s*(?:minute|min|hour|hr|h|day|d|week|w)s?\b)"
+)
 
 
 def plan(message: str, context: AskContext) -> Plan:
@@ -142,26 +146,74 @@ def plan(message: str, context: AskContext) -> Plan:
         return Plan("explain_trace", clarification=id_problem)
     without_ids = _strip_ids(text)
     window = parse_window(without_ids, context.now)
-    intent = detect_intent(without_ids, has_target=trace is not None)
-    result = Plan(intent, trace=trace, window=window)
-    if intent == "help":
-        return result
-    if intent == "list_failures":
-        result.trace_type = _mentioned_trace_type(without_ids)
-        return result
+    intent = detect_intent(without_ids)
+    if intent in ("help", "list_failures"):
+        return Plan(intent, window=window, trace_type=_mentioned_trace_type(without_ids))
+    result = Plan(intent or "explain_trace", trace=trace, window=window)
     if trace is None:
-        kinds = ("metric",) if intent == "run_metric" else ("workflow", "alert", "metric")
-        target, problem = find_name(without_ids, context.organization, kinds)
-        result.target, result.clarification = target, problem
-        if target is None and not problem:
-            if context.trace_id and (_THIS.search(without_ids) or intent == "explain_trace"):
-                result.trace = ExecutionTrace.objects.filter(
-                    pk=context.trace_id, org_id__in=context.org_ids
-                ).first()
-            if result.trace is None:
-                result.clarification = _ask_for_target(intent)
+        _choose_target(result, without_ids, context, named_intent=intent is not None)
     result.latest = bool(_LATEST.search(without_ids)) or (window is None and result.target is not None)
+    return settle(result, context)
+
+
+def _choose_target(result: Plan, text: str, context: AskContext, *, named_intent: bool) -> None:
+    """A named definition, else (on a trace page) the trace being viewed,
+    else a question back."""
+    kinds = ("metric",) if result.intent == "run_metric" else ("workflow", "alert", "metric")
+    lookup = find_name(text, context.organization, kinds)
+    if lookup.target is not None:
+        result.target = lookup.target
+        return
+    if not named_intent:
+        result.intent = "help"  # neither a question we know nor a name: say what can be asked
+        return
+    # On a trace page, a follow-up that names nothing known is about that
+    # trace — except running something, which must be asked for plainly.
+    viewed = None if lookup.ambiguous else _viewed_trace(context)
+    plainly_this = _THIS.search(text) or not lookup.nearest
+    if viewed is not None and (result.intent != "run_metric" or plainly_this):
+        result.trace = viewed
+        return
+    result.clarification = lookup.question or _ask_for_target(result.intent)
+
+
+def _viewed_trace(context: AskContext) -> ExecutionTrace | None:
+    if context.trace_id is None:
+        return None
+    return ExecutionTrace.objects.filter(pk=context.trace_id, org_id__in=context.org_ids).first()
+
+
+def settle(result: Plan, context: AskContext) -> Plan:
+    """Complete a plan from either planner: a trace stands for its definition
+    where the intent needs one, and a plan missing what its intent needs asks
+    for it instead."""
+    if result.clarification or result.intent in ("help", "list_failures"):
+        return result
+    if result.trace is not None and result.target is None and result.intent in ("run_metric", "why_not_run"):
+        result.target = definition_of(result.trace, context)
+        if result.intent == "run_metric":
+            result.trace = None
+            if result.target is None or result.target.kind != "metric":
+                result.clarification = (
+                    "Only metrics can be run from chat, and that trace is not a run of one of "
+                    "this organization's metrics. Name a metric, e.g. “run Daily revenue now”."
+                )
+            return result
+        if result.target is None:
+            result.intent = "explain_trace"  # a step: what happened to it is the answer
+    if result.target is None and result.trace is None:
+        result.clarification = _ask_for_target(result.intent)
     return result
+
+
+def definition_of(trace: ExecutionTrace, context: AskContext) -> NamedThing | None:
+    """The metric, alert or workflow a trace is a run of, if it is still
+    defined in the organization being asked about."""
+    kind, _, pk = (trace.subject or "").partition(":")
+    if kind not in KINDS or not pk.isdigit():
+        return None
+    row = KINDS[kind].objects.filter(pk=int(pk), organization=context.organization).values_list("name").first()
+    return NamedThing(kind, int(pk), row[0]) if row else None
 
 
 def normalize(message: str) -> str:
@@ -175,13 +227,13 @@ def normalize(message: str) -> str:
     return text.lower().replace("’", "'")
 
 
-def detect_intent(text: str, *, has_target: bool = False) -> str:
+def detect_intent(text: str) -> str | None:
     """The first rule that matches wins: the order settles questions that
-    match several ("why didn't …" is also a "why …")."""
+    match several ("why didn't …" is also a "why …"). None: no rule matched."""
     for pattern, intent in _INTENT_RULES:
         if pattern.search(text):
             return intent
-    return "explain_trace" if has_target else "help"
+    return None
 
 
 def _mentioned_trace_type(text: str) -> str | None:
@@ -245,7 +297,14 @@ _FILLER = set(
     "why did didn't didnt not the a an run ran runs running fire fired firing this that it "
     "today yesterday morning last latest please now what when was is has hasn't how come "
     "explain trigger triggered start started happen happened since at in of for on my "
-    "failed fail workflow workflows alert alerts metric metrics step steps".split()
+    "failed fail workflow workflows alert alerts metric metrics step steps again any anything "
+    "me show list there been do does with from and or about you can go get yet still "
+    # the words of the intents and time phrases, which name nothing
+    "impact effect effects downstream consequence consequences cause caused causes reason "
+    "rerun re-run recompute compute computed refresh execute kick off evaluated error errors "
+    "errored went wrong broke broken crashed failure failures lead set "
+    "hour hours minute minutes day days week weeks ago between until till to past previous "
+    "afternoon evening tonight monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 
@@ -275,33 +334,55 @@ def _best_score(text: str, words: list[str], name: str) -> float:
     return best
 
 
-def find_name(text: str, organization, kinds) -> tuple[NamedThing | None, str]:
+@dataclass
+class NameLookup:
+    """What a question's words matched among the organization's names."""
+
+    target: NamedThing | None = None
+    ambiguous: list[str] = field(default_factory=list)
+    nearest: list[str] = field(default_factory=list)  # when the words matched nothing
+
+    @property
+    def question(self) -> str:
+        if self.ambiguous:
+            return _did_you_mean(self.ambiguous)
+        if self.nearest:
+            return "I don't know that name here. " + _did_you_mean(self.nearest)
+        return ""
+
+
+def find_name(text: str, organization, kinds) -> NameLookup:
     """The definition the question names: exact, then fuzzy (typos), then by
-    a distinctive word; several close candidates → a question back."""
+    a distinctive word; several close candidates → ambiguous. A kind word
+    ("the revenue alert") settles a tie between kinds."""
     candidates = org_names(organization, kinds)
     if not candidates:
-        return None, ""
+        return NameLookup()
     words = re.findall(r"[\w'-]+", text)
     scored = sorted(
         ((_best_score(text, words, c.name), c) for c in candidates), key=lambda s: -s[0]
     )
     best_score, best = scored[0]
-    close = [c for score, c in scored if score >= 0.84 and best_score - score < 0.04]
     if best_score >= 1.0:
-        return best, ""
-    if len({c.name.lower() for c in close}) > 1:
-        return None, _did_you_mean([c.name for c in close])
-    if best_score >= 0.84:
-        return best, ""
-    by_word = _by_distinctive_word(words, candidates)
-    if len(by_word) == 1:
-        return by_word[0], ""
-    if len(by_word) > 1:
-        return None, _did_you_mean([c.name for c in by_word])
+        return NameLookup(best)
+    close = [c for score, c in scored if score >= 0.84 and best_score - score < 0.04]
+    if not close:
+        close = _by_distinctive_word(words, candidates)
+    close = _of_mentioned_kind(words, close)
+    names = list(dict.fromkeys(c.name for c in close))
+    if len(names) == 1:
+        return NameLookup(close[0])
+    if names:
+        return NameLookup(ambiguous=names)
     if _mentions_something(words):
-        near = [c.name for _, c in scored[:3]]
-        return None, "I don't know that name here. " + _did_you_mean(near)
-    return None, ""
+        return NameLookup(nearest=list(dict.fromkeys(c.name for _, c in scored[:3])))
+    return NameLookup()
+
+
+def _of_mentioned_kind(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
+    mentioned = {_TRACE_TYPES[w] for w in words if w in _TRACE_TYPES}
+    of_kind = [c for c in candidates if c.kind in mentioned]
+    return of_kind or candidates
 
 
 def _by_distinctive_word(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:

@@ -17,6 +17,8 @@ _UNITS = {
 }  # fmt: skip
 _UNIT = r"(minute|min|hour|hr|h|day|d|week|w)s?"
 _CLOCK = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?"
+# Longer look-backs are cut here: no trace is older, and dates stay in range.
+MAX_LOOKBACK = timedelta(days=3660)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ def _last_n(match, now, today):
     count = 1 if match[1] in (None, "a", "an") else int(match[1])
     unit = _UNITS[match[2]]
     label = f"in the last {count} {unit}" if count != 1 else f"in the last {unit[:-1]}"
-    return Window(now - timedelta(**{unit: count}), now, label)
+    try:
+        span = min(timedelta(**{unit: count}), MAX_LOOKBACK)
+    except OverflowError:  # "the last 99999999999 days"
+        span = MAX_LOOKBACK
+    return Window(now - span, now, label)
 
 
 def _since_weekday(match, now, today):

@@ -8,31 +8,35 @@ from django.views.decorators.vary import vary_on_headers
 
 from lineage.assistant.answers import EXAMPLES, Answer, answer_question
 from lineage.assistant.planner import MAX_QUESTION_LENGTH, AskContext, QuestionError
-from lineage.web.access import get_trace_or_404, member_org_ids
+from lineage.observability.models import ExecutionTrace
+from lineage.web.access import get_trace_or_404, member_org_ids, membership_for
 
 SESSION_KEY = "assistant_conversation"
 KEEP_EXCHANGES = 20
 
 
-def context_for(request: HttpRequest, trace_id=None) -> AskContext:
+def context_for(request: HttpRequest, trace: ExecutionTrace | None = None) -> AskContext:
+    """Who asks about what. On a trace page the trace's organization is the
+    one asked about (names, and the role that may run a metric)."""
     membership = request.membership
+    if trace is not None:
+        membership = membership_for(request, trace.org_id)
     return AskContext(
-        organization=request.organization,
+        organization=membership.organization if membership else None,
         org_ids=member_org_ids(request),
         user=request.user,
         can_run=bool(membership and membership.can_run),
-        trace_id=trace_id,
+        trace_id=trace.id if trace else None,
     )
 
 
-def _exchange(question: str, request: HttpRequest, trace_id=None) -> dict:
+def _exchange(question: str, request: HttpRequest, trace: ExecutionTrace | None = None) -> dict:
     """Answer one question as a dict that can live in the session."""
-    if request.organization is None:
-        return {"question": question, "lines": [{"text": "You do not belong to an organization."}]}
-    try:
-        answer = answer_question(question, context_for(request, trace_id))
-    except QuestionError as error:
-        answer = Answer("invalid").say(str(error))
+    context = context_for(request, trace)
+    if context.organization is None:
+        answer = Answer("invalid").say("You do not belong to an organization yet.")
+    else:
+        answer = _answer(question, context)
     return {
         "question": question[:MAX_QUESTION_LENGTH],
         "intent": answer.intent,
@@ -41,6 +45,13 @@ def _exchange(question: str, request: HttpRequest, trace_id=None) -> dict:
             for line in answer.lines
         ],
     }
+
+
+def _answer(question: str, context: AskContext) -> Answer:
+    try:
+        return answer_question(question, context)
+    except QuestionError as error:
+        return Answer("invalid").say(str(error))
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,7 +76,7 @@ def ask(request: HttpRequest) -> HttpResponse:
 def trace_question(request: HttpRequest, trace_id) -> HttpResponse:
     trace = get_trace_or_404(request, trace_id)
     question = request.POST.get("question") or "Why did this run?"
-    exchange = _exchange(question, request, trace_id=trace.id)
+    exchange = _exchange(question, request, trace)
     if request.htmx:
         return render(request, "assistant/ask.html#exchange", {"exchange": exchange})
     conversation = request.session.get(SESSION_KEY, [])
