@@ -386,8 +386,11 @@ def _of_mentioned_kind(words: list[str], candidates: list[NamedThing]) -> list[N
 
 
 def _by_distinctive_word(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
+    """The names sharing the most of the question's telling words."""
     asked = {w for w in words if w not in _FILLER and len(w) > 2}
-    found = [c for c in candidates if asked & set(re.findall(r"[\w'-]+", c.name.lower()))]
+    shared = {c: len(asked & set(re.findall(r"[\w'-]+", c.name.lower()))) for c in candidates}
+    most = max(shared.values(), default=0)
+    found = [c for c, count in shared.items() if count and count == most]
     return list({c.name.lower(): c for c in found}.values())
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from lineage.assistant import llm
 from lineage.assistant.answers import answer_question
 from lineage.assistant.planner import QuestionError
+from lineage.observability.models import ExecutionTrace
 from tests.factories import traced_db
 
 pytestmark = traced_db
@@ -24,6 +27,7 @@ class ChatCompletionsServer:
         self.reply: object = None
         self.status = 200
         self.delay = 0.0
+        self.hang_up = False
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,6 +36,9 @@ class ChatCompletionsServer:
                 server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
                 if server.delay:
                     threading.Event().wait(server.delay)
+                if server.hang_up:
+                    self.close_connection = True
+                    return  # no status line at all
                 payload = server.reply if isinstance(server.reply, bytes) else json.dumps(server.reply).encode()
                 self.send_response(server.status)
                 self.send_header("Content-Type", "application/json")
@@ -100,8 +107,12 @@ def test_names_from_the_model_are_resolved_in_the_organization(model, ctx):
 
 @pytest.mark.parametrize(
     "breakage",
-    ["malformed json", "no tool call", "unknown tool", "bad arguments", "server error", "timeout", "unknown name"],
-)
+    [
+        "malformed json", "no tool call", "unknown tool", "bad arguments", "server error", "timeout",
+        "unknown name", "hang-up", "argument the tool does not take", "required argument missing",
+        "arguments not strings", "not a trace id",
+    ],
+)  # fmt: skip
 def test_any_failure_falls_back_to_the_rule_planner(model, ctx, breakage, monkeypatch):
     model.tool_call("help", {})
     if breakage == "malformed json":
@@ -119,6 +130,16 @@ def test_any_failure_falls_back_to_the_rule_planner(model, ctx, breakage, monkey
         model.delay = 2
     elif breakage == "unknown name":
         model.tool_call("explain_trace", {"name": "Quarterly bonus"})
+    elif breakage == "hang-up":
+        model.hang_up = True
+    elif breakage == "argument the tool does not take":
+        model.tool_call("list_failures", {"time": "today", "sql": "DROP TABLE execution_traces"})
+    elif breakage == "required argument missing":
+        model.tool_call("why_not_run", {"time": "today"})
+    elif breakage == "arguments not strings":
+        model.tool_call("explain_trace", {"name": ["Page ops"]})
+    elif breakage == "not a trace id":
+        model.tool_call("explain_trace", {"trace_id": "this one"})
 
     answer = answer_question("what failed today?", ctx)
 
@@ -135,3 +156,35 @@ def test_bad_questions_never_reach_the_model(model, ctx):
 def test_without_settings_the_model_is_not_called(ctx, settings):
     settings.LINEAGE_LLM_URL = ""
     assert answer_question("what failed today?", ctx).intent == "list_failures"
+
+
+def test_each_intent_is_a_tool_with_its_own_arguments(model, ctx):
+    model.tool_call("help", {})
+    answer_question("help", ctx)
+    tools = {t["function"]["name"]: t["function"]["parameters"] for t in model.requests[0]["body"]["tools"]}
+    assert set(tools["list_failures"]["properties"]) == {"time", "trace_type"}
+    assert tools["why_not_run"]["required"] == ["name"]
+    assert tools["run_metric"]["properties"].keys() == {"name"}
+    assert tools["help"]["properties"] == {}
+
+
+def test_a_trace_id_from_the_model_is_looked_up_in_the_users_organizations(model, ctx):
+    call_command("run_scheduler", stdout=StringIO())
+    page_ops = ExecutionTrace.objects.get(name="Page ops")
+    model.tool_call("explain_trace", {"trace_id": str(page_ops.id)[-8:]})
+
+    answer = answer_question("tell me about that paging run", ctx)
+
+    assert answer.args["trace_id"] == str(page_ops.id)
+    assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in answer.text
+
+
+def test_the_trace_being_viewed_is_used_when_the_model_names_nothing(model, ctx):
+    call_command("run_scheduler", stdout=StringIO())
+    ctx.trace_id = ExecutionTrace.objects.get(name="Page ops").id
+    model.tool_call("explain_trace", {})
+
+    answer = answer_question("Why did this run?", ctx)
+
+    assert answer.args["trace_id"] == str(ctx.trace_id)
+    assert "failed at step 1 “Page the ops channel”" in answer.text

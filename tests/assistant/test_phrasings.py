@@ -82,6 +82,14 @@ PHRASINGS = [
     ("refresh open orders", "run_metric", OPEN),
     ("can you run daily revenue", "run_metric", REVENUE),
     ("compute Daily refunds", "run_metric", {"name": "Daily refunds", "kind": "metric"}),
+    # a kind word settles which of two similar names is meant
+    ("why did the revenue alert fire", "explain_trace", SPIKE),
+    ("why did the revenue metric run", "explain_trace", REVENUE),
+    ("why didn't the orders alert fire today", "why_not_run", {**PILING, "window": "today"}),
+    # a bare name: its latest run, explained
+    ("page ops", "explain_trace", {**PAGE, "latest": True}),
+    ("Notify On-Call?", "explain_trace", {**NOTIFY, "latest": True}),
+    ("open ordrs", "explain_trace", OPEN),
     # help
     ("help", "help", {}),
     ("Help?", "help", {}),

@@ -1,6 +1,7 @@
 """The Ask page and the trace page's question box, over HTTP."""
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -10,7 +11,8 @@ from django.urls import reverse
 
 from lineage.assistant.views import KEEP_EXCHANGES
 from lineage.observability.models import ExecutionTrace
-from tests.factories import make_user, traced_db
+from lineage.tenancy.models import Membership
+from tests.factories import make_metric, make_org, make_user, traced_db
 
 pytestmark = traced_db
 
@@ -23,16 +25,33 @@ def page_ops(demo):
     return ExecutionTrace.objects.get(name="Page ops")
 
 
-@pytest.fixture
-def demo_client(demo_user):
-    client = Client()
-    client.force_login(demo_user)
+def signed_in(user, **options) -> Client:
+    client = Client(**options)
+    client.force_login(user)
     return client
 
 
-def test_signed_out_people_are_sent_to_sign_in(db, client):
-    response = client.get(ASK)
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+@pytest.fixture
+def demo_client(demo_user):
+    return signed_in(demo_user)
+
+
+def ask(client: Client, question: str, url: str = ASK) -> str:
+    return client.post(url, {"question": question}, HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_signed_out_people_are_sent_to_sign_in(db, client, page_ops):
+    for url in (ASK, reverse("assistant:trace-question", args=[page_ops.id])):
+        response = client.post(url, {"question": "what failed today?"})
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert client.get(ASK).status_code == 302
+
+
+def test_the_ask_page_shows_examples_to_click(demo_client, demo):
+    page = demo_client.get(ASK).content.decode()
+    assert "<h1>Ask</h1>" in page
+    assert 'value="Why didn&#x27;t Notify on-call run in the last hour?"' in page
+    assert 'maxlength="500"' in page
 
 
 def test_asking_keeps_the_conversation_in_the_session(demo_client, page_ops):
@@ -41,7 +60,6 @@ def test_asking_keeps_the_conversation_in_the_session(demo_client, page_ops):
     assert "what failed today?" in page
     assert "Workflow “Page ops” failed at step 1" in page
     assert reverse("web:trace-detail", args=[page_ops.id]) in page
-    assert "Try:" in page and "Run Daily revenue now" in page
 
     demo_client.post(ASK, {"question": "help"})
     assert demo_client.get(ASK).content.decode().count('class="exchange"') == 2
@@ -54,6 +72,7 @@ def test_htmx_gets_only_the_new_exchange(demo_client, page_ops):
     body = response.content.decode()
     assert body.lstrip().startswith('<article class="exchange">')
     assert "<html" not in body and "Page ops" in body
+    assert "HX-Request" in response["Vary"]
 
 
 def test_the_conversation_is_capped(demo_client, demo):
@@ -62,11 +81,25 @@ def test_the_conversation_is_capped(demo_client, demo):
     assert len(demo_client.session["assistant_conversation"]) == KEEP_EXCHANGES
 
 
-@pytest.mark.parametrize("question", ["", "    ", "x" * 600])
-def test_bad_questions_get_a_clear_message(demo_client, demo, question):
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "Ask a question"),
+        ("    ", "Ask a question"),
+        ("x" * 600, "That question is 600 characters long; keep it under 500."),
+    ],
+)
+def test_bad_questions_get_a_clear_message(demo_client, demo, question, message):
     response = demo_client.post(ASK, {"question": question}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "Ask a question" in response.content.decode() or "keep it under 500" in response.content.decode()
+    assert message in response.content.decode()
+
+
+def test_questions_and_names_are_escaped(demo_client, demo):
+    make_metric(demo, name="<b>Bold</b> revenue", sql="SELECT 1")
+    body = ask(demo_client, "why did <script>alert(1)</script> bold revenue run")
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<b>Bold</b>" not in body and "&lt;b&gt;Bold&lt;/b&gt; revenue" in body
 
 
 def test_why_did_this_run_on_a_trace_page(demo_client, page_ops):
@@ -74,42 +107,73 @@ def test_why_did_this_run_on_a_trace_page(demo_client, page_ops):
     url = reverse("assistant:trace-question", args=[page_ops.id])
     assert url in detail and "Why did this run?" in detail
 
-    response = demo_client.post(url, {"question": "Why did this run?"}, HTTP_HX_REQUEST="true")
-    body = response.content.decode()
+    body = ask(demo_client, "Why did this run?", url)
+
     assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in body
     assert "failed at step 1 “Page the ops channel”" in body
+    cited = set(re.findall(r'href="/traces/([0-9a-f-]{36})/"', body))
+    assert str(page_ops.id) in cited and len(cited) == 2  # the workflow and the alert
 
 
-def test_another_organizations_trace_is_a_404(page_ops, db):
-    outsider = make_user("outsider")
-    from lineage.tenancy.models import Membership
-    from tests.factories import make_org
+def test_without_javascript_the_answer_is_on_the_ask_page(demo_client, page_ops):
+    url = reverse("assistant:trace-question", args=[page_ops.id])
+    response = demo_client.post(url, {"question": "Why did this run?"}, follow=True)
+    assert response.redirect_chain == [(ASK, 302)]
+    assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in response.content.decode()
 
-    Membership.objects.create(user=outsider, organization=make_org("globex"), role="editor")
-    client = Client()
-    client.force_login(outsider)
+
+def test_another_organizations_trace_is_a_404(page_ops, outsider):
+    client = signed_in(outsider)
     url = reverse("assistant:trace-question", args=[page_ops.id])
     assert client.post(url, {"question": "why"}).status_code == 404
-    answer = client.post(ASK, {"question": f"why did trace {page_ops.id} run"}, HTTP_HX_REQUEST="true")
-    assert "Page ops" not in answer.content.decode()
+    assert client.post("/ask/trace/not-a-uuid/", {"question": "why"}).status_code == 404
+    assert "Page ops" not in ask(client, f"why did trace {page_ops.id} run")
+    assert "Page ops" not in ask(client, "why did page ops run")
 
 
 def test_posts_need_the_csrf_token(demo_user, page_ops):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(demo_user)
+    client = signed_in(demo_user, enforce_csrf_checks=True)
     before = ExecutionTrace.objects.count()
     assert client.post(ASK, {"question": "run daily revenue now"}).status_code == 403
+    url = reverse("assistant:trace-question", args=[page_ops.id])
+    assert client.post(url, {"question": "Why did this run?"}).status_code == 403
     assert ExecutionTrace.objects.count() == before
+
+    client.get(ASK)  # the page sets the token, as a browser gets it
+    token = client.cookies["csrftoken"].value
+    response = client.post(ASK, {"question": "run daily revenue now", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert ExecutionTrace.objects.filter(source="chat", name="Daily revenue").count() == 1
 
 
 def test_a_viewer_cannot_run_a_metric_from_chat(demo, page_ops):
-    from lineage.tenancy.models import Membership
-
-    viewer = make_user("viewer")
-    Membership.objects.create(user=viewer, organization=demo, role="viewer")
-    client = Client()
-    client.force_login(viewer)
+    viewer = make_user("viewer", demo, role="viewer")
     before = ExecutionTrace.objects.count()
-    body = client.post(ASK, {"question": "run daily revenue now"}, HTTP_HX_REQUEST="true").content.decode()
-    assert "needs the editor role" in body
+    assert "needs the editor role" in ask(signed_in(viewer), "run daily revenue now")
     assert ExecutionTrace.objects.count() == before
+
+
+def test_an_editor_runs_a_metric_from_chat(demo_client, demo):
+    body = ask(demo_client, "run daily revenue now")
+    trace = ExecutionTrace.objects.get(name="Daily revenue", source="chat")
+    assert "I ran Daily revenue: it computed 12,840." in body
+    assert trace.inputs["started_by"] == "demo"
+    assert reverse("web:trace-detail", args=[trace.id]) in body
+
+
+def test_on_a_trace_page_the_traces_organization_is_asked_about(demo, page_ops):
+    """Viewer in acme, editor in globex: names and the right to run follow
+    the trace being viewed, not the organization picked in the switcher."""
+    globex = make_org("globex", "Globex")
+    make_metric(globex, name="Secret sales", sql="SELECT 5")
+    user = make_user("both", demo, role="viewer")
+    Membership.objects.create(user=user, organization=globex, role="editor")
+    client = signed_in(user)
+    call_command("run_metric", "Secret sales", "--org", "globex", stdout=StringIO())
+    globex_trace = ExecutionTrace.objects.get(name="Secret sales")
+
+    in_globex = reverse("assistant:trace-question", args=[globex_trace.id])
+    assert "I ran Secret sales: it computed 5." in ask(client, "run this again", in_globex)
+    in_acme = reverse("assistant:trace-question", args=[page_ops.id])
+    assert "needs the editor role" in ask(client, "run daily revenue now", in_acme)
+    assert ExecutionTrace.objects.filter(source="chat").count() == 1
