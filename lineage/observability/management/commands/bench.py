@@ -17,6 +17,7 @@ QUICK = Plan(
     svg_repetitions=3,
     tracer_repetitions=200,
     scheduler_metrics=100,
+    scheduler_rounds=1,
 )
 
 
