@@ -119,7 +119,11 @@ _INTENT_RULES = [
     (_RUN, "run_metric"),
     (_FAILURES, "list_failures"),
 ]
-_LATEST = re.compile(r"\b(?:last|latest|most recent|previous|recent)\b")
+# "the last run", not "the last hour" (a window).
+_LATEST = re.compile(
+    r"\b(?:last|latest|most recent|previous|recent)\b"
+    r"(?!\s+(?:\d+\s*|an?\s+|few\s+)?(?:minute|min|hour|hr|h|day|d|week|w)s?\b)"
+)
 _THIS = re.compile(r"\b(?:this|it|that)\b")
 
 _TRACE_TYPES = {

@@ -43,7 +43,7 @@ PHRASINGS = [
     ("Why did Notify on-call not run this morning", "why_not_run", {**NOTIFY, "window": "this morning"}),
     ("why hasn't Revenue spike fired since Monday?", "why_not_run", {**SPIKE, "window": "since Monday"}),
     ("why hasnt revenue spike fired since monday", "why_not_run", {**SPIKE, "window": "since Monday"}),
-    ("why didn't notify on-call run in the last hour", "why_not_run", {**NOTIFY, "window": "in the last hour"}),
+    ("why didn't notify on-call run in the last hour", "why_not_run", {**NOTIFY, "window": "in the last hour", "latest": None}),
     ("how come page ops didn't run yesterday", "why_not_run", {**PAGE, "window": "yesterday"}),
     ("why no notify on-call run today", "why_not_run", {**NOTIFY, "window": "today"}),
     ("why did orders piling up not fire", "why_not_run", PILING),
