@@ -9,10 +9,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from lineage.assistant.answers import answer_question, carry_out
-from lineage.assistant.planner import Plan, QuestionError
+from lineage.assistant.planner import AskContext, Plan, QuestionError
 from lineage.execution.scheduler import run_metric_execution
 from lineage.observability.models import ExecutionTrace
-from tests.factories import make_metric, make_org, traced_db
+from tests.factories import make_metric, make_org, make_trace, traced_db
 
 pytestmark = traced_db
 
@@ -37,10 +37,13 @@ def test_explaining_a_trace_by_id_prefix_suffix_or_elided_id(demo, ctx):
     call_command("run_scheduler", stdout=StringIO())
     page_ops = ExecutionTrace.objects.get(name="Page ops")
     whole = str(page_ops.id)
-    for reference in (whole, whole[-8:], f"{whole[:4]}…{whole[-3:]}"):
+    for reference in (whole, whole[:23], whole[-8:], whole[-12:].upper(), f"{whole[:4]}…{whole[-3:]}"):
         answer = ask(ctx, f"why did trace {reference} run")
         assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in answer.text, reference
         assert "failed at step 1 “Page the ops channel”" in answer.text
+    # Ids start with their time: the first 8 digits are shared by a minute's traces.
+    assert ask(ctx, f"explain {whole[:8]}").text == f"Several traces match “{whole[:8]}”; paste more of the id."
+    assert "longer than a trace id" in ask(ctx, "explain 0123456789abcdef0123456789abcdef0123").text
 
 
 def test_the_trace_being_viewed_is_this(demo, ctx):
@@ -175,3 +178,18 @@ def test_a_plan_missing_its_arguments_asks_for_them(ctx, intent):
     assert answer.lines
     if intent in ("explain_trace", "why_not_run", "impact", "run_metric"):
         assert answer.lines[0].text.startswith("Which ")
+
+
+def test_listing_failures_is_one_query_however_many_failed(org, django_assert_num_queries):
+    for number in range(20):
+        make_trace(org, f"Job {number}", trace_type="workflow", status="failed", error="Boom")
+    ctx = AskContext(organization=org, org_ids=[org.pk])
+
+    with django_assert_num_queries(1):
+        answer = answer_question("what failed in the last hour?", ctx)
+
+    assert answer.lines[0].text == "More than 15 runs failed in the last hour; the latest:"
+    assert [line.text.split(" failed")[0] for line in answer.lines[1:4]] == [
+        "Workflow “Job 19”", "Workflow “Job 18”", "Workflow “Job 17”",
+    ]
+    assert len(answer.lines) == 16
