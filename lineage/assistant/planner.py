@@ -12,7 +12,7 @@ import difflib
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -25,6 +25,8 @@ from lineage.observability.models import ExecutionTrace
 from lineage.workflows.models import Workflow
 
 MAX_QUESTION_LENGTH = 500
+# Short ids pasted from the pages are looked for among recent traces first.
+RECENT_IDS = timedelta(days=7)
 INTENTS = ("explain_trace", "why_not_run", "list_failures", "impact", "run_metric", "help")
 
 # Kinds of definition a name can refer to, and the subject prefix of their traces.
@@ -282,10 +284,17 @@ def find_trace(text: str, context: AskContext) -> tuple[ExecutionTrace | None, s
         by_prefix = visible.filter(_id_prefix(digits))
         if by_prefix.exists():
             return _unique(by_prefix, token)
-        # A suffix cannot use an index: this reads the organizations' traces
-        # (about 0.5 s at a million), only when no id starts with the token.
-        return _unique(visible.filter(id__endswith=token), token)
+        return _unique(_by_suffix(visible, token, context.now), token)
     return None, ""
+
+
+def _by_suffix(visible, token: str, now: datetime):
+    """Traces whose id ends with `token`, the last week's if any match. No
+    index serves a suffix, so this reads traces: the last week first (the
+    (org, started_at) index bounds it; ~30 ms at a million traces over three
+    months), everything only when that finds nothing (~0.4 s)."""
+    recent = visible.filter(started_at__gte=now - RECENT_IDS, id__endswith=token)
+    return recent if recent.exists() else visible.filter(id__endswith=token)
 
 
 def _id_prefix(digits: str) -> Q:

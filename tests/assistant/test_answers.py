@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -193,3 +194,14 @@ def test_listing_failures_is_one_query_however_many_failed(org, django_assert_nu
         "Workflow “Job 19”", "Workflow “Job 18”", "Workflow “Job 17”",
     ]
     assert len(answer.lines) == 16
+
+
+def test_a_short_id_means_the_recent_trace_when_an_old_one_shares_it(org):
+    old = make_trace(org, "Old run", trace_type="workflow", started_at=timezone.now() - timedelta(days=30))
+    new = make_trace(org, "New run", trace_type="workflow")
+    tail = str(new.id)[-8:]
+    ExecutionTrace.objects.filter(pk=old.pk).update(id=f"{str(old.id)[:-8]}{tail}")
+    ctx = AskContext(organization=org, org_ids=[org.pk])
+
+    assert "New run" in ask(ctx, f"why did {tail} run").text
+    assert "Old run" in ask(ctx, f"why did {str(old.id)[-12:-8]}{tail} run").text
