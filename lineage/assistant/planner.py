@@ -338,21 +338,51 @@ def org_names(organization, kinds) -> list[NamedThing]:
     return names
 
 
-def _similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b).ratio()
+# A typo'd name still matches at this similarity (difflib's ratio); below
+# it, a name is only found by a word it shares with the question.
+FUZZY_CUTOFF = 0.84
+MAX_SUGGESTED = 5
+_NUMBER = re.compile(r"\d+")
 
 
-def _best_score(text: str, words: list[str], name: str) -> float:
-    """How well some run of the question's words matches the name."""
+def _mentioned_exactly(text: str, name: str) -> bool:
     lowered = name.lower()
-    if re.search(rf"(?<![\w-]){re.escape(lowered)}(?![\w-])", text):
-        return 1.0 + len(lowered) / 1000  # the longest exact mention wins
-    size = len(lowered.split())
+    # The substring test spares compiling a pattern per name for most names.
+    return lowered in text and re.search(rf"(?<![\w-]){re.escape(lowered)}(?![\w-])", text) is not None
+
+
+class _Windows:
+    """Runs of the question's words, by length, to hold against names."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self._by_length: dict[int, list[str]] = {}
+
+    def of_length(self, length: int) -> list[str]:
+        if length not in self._by_length:
+            last = max(1, len(self.words) - length + 1)
+            self._by_length[length] = [" ".join(self.words[i : i + length]) for i in range(last)]
+        return self._by_length[length]
+
+
+def _fuzzy_score(windows: _Windows, name: str, numbers: set[str]) -> float:
+    """The best similarity of a run of the question's words to the name, if
+    it reaches FUZZY_CUTOFF (else 0). A name's numbers must be in the
+    question: “Orders 17” is never a typo for “Orders 510”."""
+    lowered = name.lower()
+    if not set(_NUMBER.findall(lowered)) <= numbers:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, b=lowered)  # caches the name's side
     best = 0.0
+    size = len(lowered.split())
     for length in {max(1, size - 1), size, size + 1}:
-        for start in range(0, max(1, len(words) - length + 1)):
-            best = max(best, _similarity(" ".join(words[start : start + length]), lowered))
-    return best
+        for window in windows.of_length(length):
+            matcher.set_seq1(window)
+            floor = max(best, FUZZY_CUTOFF)
+            # The cheap upper bounds first, as difflib.get_close_matches does.
+            if matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor:
+                best = max(best, matcher.ratio())
+    return best if best >= FUZZY_CUTOFF else 0.0
 
 
 @dataclass
@@ -373,22 +403,18 @@ class NameLookup:
 
 
 def find_name(text: str, organization, kinds) -> NameLookup:
-    """The definition the question names: exact, then fuzzy (typos), then by
-    a distinctive word; several close candidates → ambiguous. A kind word
-    ("the revenue alert") settles a tie between kinds."""
+    """The definition the question names: exact (the longest mention wins),
+    then fuzzy (typos), then by the telling words it shares; several close
+    candidates → ambiguous. A kind word ("the revenue alert") settles a tie
+    between kinds."""
     candidates = org_names(organization, kinds)
     if not candidates:
         return NameLookup()
+    exact = [c for c in candidates if _mentioned_exactly(text, c.name)]
+    if exact:
+        return NameLookup(max(exact, key=lambda c: len(c.name)))
     words = re.findall(r"[\w'-]+", text)
-    scored = sorted(
-        ((_best_score(text, words, c.name), c) for c in candidates), key=lambda s: -s[0]
-    )
-    best_score, best = scored[0]
-    if best_score >= 1.0:
-        return NameLookup(best)
-    close = [c for score, c in scored if score >= 0.84 and best_score - score < 0.04]
-    if not close:
-        close = _by_distinctive_word(words, candidates)
+    close = _fuzzy_matches(text, words, candidates) or _by_distinctive_word(words, candidates)
     close = _of_mentioned_kind(words, close)
     names = list(dict.fromkeys(c.name for c in close))
     if len(names) == 1:
@@ -396,8 +422,23 @@ def find_name(text: str, organization, kinds) -> NameLookup:
     if names:
         return NameLookup(ambiguous=names)
     if _mentions_something(words):
-        return NameLookup(nearest=list(dict.fromkeys(c.name for _, c in scored[:3])))
+        return NameLookup(nearest=_nearest(words, candidates))
     return NameLookup()
+
+
+def _fuzzy_matches(text: str, words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
+    windows, numbers = _Windows(words), set(_NUMBER.findall(text))
+    scored = [(_fuzzy_score(windows, c.name, numbers), c) for c in candidates]
+    best = max(score for score, _ in scored)
+    return [c for score, c in scored if score and best - score < 0.04]
+
+
+def _nearest(words: list[str], candidates: list[NamedThing]) -> list[str]:
+    telling = " ".join(w for w in words if w not in _FILLER)
+    names = list(dict.fromkeys(c.name for c in candidates))
+    by_lower = {name.lower(): name for name in names}
+    near = difflib.get_close_matches(telling, list(by_lower), n=3, cutoff=0.0)
+    return [by_lower[name] for name in near]
 
 
 def _of_mentioned_kind(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
@@ -407,9 +448,15 @@ def _of_mentioned_kind(words: list[str], candidates: list[NamedThing]) -> list[N
 
 
 def _by_distinctive_word(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
-    """The names sharing the most of the question's telling words."""
+    """The names sharing the most of the question's telling words (and whose
+    numbers, if any, the question gives)."""
     asked = {w for w in words if w not in _FILLER and len(w) > 2}
-    shared = {c: len(asked & set(re.findall(r"[\w'-]+", c.name.lower()))) for c in candidates}
+    numbers = {w for w in words if w.isdigit()}
+    shared = {
+        c: len(asked & set(re.findall(r"[\w'-]+", c.name.lower())))
+        for c in candidates
+        if set(_NUMBER.findall(c.name)) <= numbers
+    }
     most = max(shared.values(), default=0)
     found = [c for c, count in shared.items() if count and count == most]
     return list({c.name.lower(): c for c in found}.values())
@@ -423,4 +470,7 @@ def _did_you_mean(names: list[str]) -> str:
     unique = list(dict.fromkeys(names))
     if len(unique) == 1:
         return f"Did you mean {unique[0]}?"
+    if len(unique) > MAX_SUGGESTED:
+        shown, others = unique[: MAX_SUGGESTED - 1], len(unique) - MAX_SUGGESTED + 1
+        return "Did you mean " + ", ".join(shown) + f" or one of {others} others? Name it in full."
     return "Did you mean " + ", ".join(unique[:-1]) + " or " + unique[-1] + "?"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lineage.assistant.planner import plan
+from lineage.metrics.models import Metric
 from tests.factories import traced_db
 
 pytestmark = traced_db
@@ -133,3 +134,19 @@ def test_unclear_names_get_a_question_back(ctx, message, question):
 def test_run_metric_only_matches_metrics(ctx):
     result = plan("run page ops", ctx)
     assert result.target is None or result.target.kind == "metric"
+
+
+def test_a_number_in_a_name_is_never_guessed(ctx, demo):
+    Metric.objects.create(organization=demo, name="Backlog 510", sql="SELECT 1")
+    assert plan("run backlog 17 now", ctx).target is None
+    assert plan("run backlog 510 now", ctx).target.name == "Backlog 510"
+    assert plan("run backlgo 510 now", ctx).target.name == "Backlog 510"  # a typo is fine
+
+
+def test_a_long_list_of_candidates_is_cut_short(ctx, demo):
+    for name in ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"):
+        Metric.objects.create(organization=demo, name=f"Queue {name}", sql="SELECT 1")
+    assert plan("why did queue run", ctx).clarification == (
+        "Did you mean Queue alpha, Queue beta, Queue delta, Queue epsilon or one of 3 others? "
+        "Name it in full."
+    )
