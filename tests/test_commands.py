@@ -11,7 +11,7 @@ from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Organization
 from lineage.workflows.models import Step
-from tests.factories import make_org, traced_db
+from tests.factories import make_metric, make_org, traced_db
 
 pytestmark = traced_db
 
@@ -76,6 +76,17 @@ def test_run_scheduler_runs_what_is_due(demo):
     assert "0 metric(s) ran." in run("run_scheduler", "--now", "2099-01-01T00:00")
 
 
+def test_run_scheduler_for_one_organization_leaves_the_others_due(demo):
+    globex = make_org("globex")
+    make_metric(globex, name="Signups", sql="SELECT 3")
+    Metric.objects.update(next_run_at="2001-01-01T00:00Z")
+
+    out = run("run_scheduler", "--now", "2099-01-01T00:00", "--org", "globex")
+
+    assert "globex/Signups = 3" in out and "1 metric(s) ran." in out
+    assert "2 metric(s) ran." in run("run_scheduler", "--now", "2099-01-01T00:00")  # acme's
+
+
 def test_run_workflow_and_lineage_formats(demo):
     [workflow, *steps] = run_json("run_workflow", "Notify on-call", "--org", "acme")
     assert [s["name"] for s in steps] == ["Log the spike", "E-mail on-call"]
@@ -113,6 +124,7 @@ def test_traces_lists_with_filters(demo):
         (["traces", "--since", "yesterday"], "--since must look like 30m, 24h, 7d or 2w"),
         (["traces", "--limit", "0"], "--limit must be between 1 and 10000"),
         (["run_scheduler", "--now", "tuesday"], "--now must be an ISO-8601 time"),
+        (["run_scheduler", "--org", "acme-corp"], "No organization “acme-corp”. Did you mean “acme”?"),
     ],
 )
 def test_bad_input_is_a_one_line_command_error(demo, args, message):

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from lineage.alerts.models import AlertRule, compare, margin
 from lineage.metrics.models import Metric
@@ -23,14 +23,34 @@ class AlertOutcome:
     workflow_runs: list[WorkflowRun] = field(default_factory=list)
 
 
-def rules_for(metric: Metric) -> list[AlertRule]:
+# Where prefetch_rules() leaves a metric's rules for evaluate_alerts.
+PREFETCHED_RULES = "enabled_rules"
+
+
+def _enabled_rules() -> QuerySet[AlertRule]:
+    """Enabled rules by name, with their enabled workflows and those
+    workflows' steps in order."""
     enabled_workflows = Workflow.objects.filter(enabled=True).prefetch_related(
         Prefetch("steps", queryset=Step.objects.order_by("position"))
     )
-    return list(
-        metric.alert_rules.filter(enabled=True)
+    return (
+        AlertRule.objects.filter(enabled=True)
         .order_by("name")
         .prefetch_related(Prefetch("workflows", queryset=enabled_workflows))
+    )
+
+
+def rules_for(metric: Metric) -> list[AlertRule]:
+    return list(_enabled_rules().filter(metric=metric))
+
+
+def prefetch_rules(metrics: list[Metric]) -> None:
+    """Load the rules of many metrics in three queries, whatever their
+    number; evaluate_alerts then uses them instead of querying per metric.
+    The scheduler does this for each batch of metrics it claims (a rule
+    changed while the batch runs applies from the next batch)."""
+    prefetch_related_objects(
+        metrics, Prefetch("alert_rules", queryset=_enabled_rules(), to_attr=PREFETCHED_RULES)
     )
 
 
@@ -40,8 +60,9 @@ def evaluate_alerts(
     """One `alert` trace per enabled rule, fired or not; a fired rule starts
     its enabled workflows as children of its trace."""
     parents = None if parents is None else list(parents)
+    rules = getattr(metric, PREFETCHED_RULES, None)
     outcomes = []
-    for rule in rules_for(metric):
+    for rule in rules_for(metric) if rules is None else rules:
         with with_trace(
             TraceType.ALERT,
             name=rule.name,

@@ -21,11 +21,12 @@ from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from lineage.alerts.evaluator import AlertOutcome, evaluate_alerts
+from lineage.alerts.evaluator import AlertOutcome, evaluate_alerts, prefetch_rules
 from lineage.metrics.models import Metric, MetricKind, MetricValue, validate_single_select
 from lineage.metrics.schedules import next_tick
 from lineage.observability.models import TraceType
 from lineage.observability.tracer import with_trace
+from lineage.tenancy.models import Organization
 
 logger = logging.getLogger("lineage.scheduler")
 
@@ -165,9 +166,11 @@ def _as_number(value: object) -> float:
 CLAIM_BATCH = 10
 
 
-def claim_due_metrics(now: datetime, limit: int | None = None) -> list[tuple[Metric, datetime]]:
-    """Claim enabled metrics whose tick is due (at most `limit`), advancing
-    their next tick.
+def claim_due_metrics(
+    now: datetime, limit: int | None = None, *, organization: Organization | None = None
+) -> list[tuple[Metric, datetime]]:
+    """Claim enabled metrics whose tick is due (at most `limit`, only
+    `organization`'s when given), advancing their next tick.
 
     Rows are locked with SKIP LOCKED and advanced in one short transaction,
     so two schedulers started together never both claim a metric's tick; no
@@ -178,6 +181,7 @@ def claim_due_metrics(now: datetime, limit: int | None = None) -> list[tuple[Met
             Metric.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(enabled=True, next_run_at__lte=now)
             .exclude(schedule="")
+            .filter(**({"organization": organization} if organization else {}))
             .select_related("organization")
             .order_by("next_run_at", "pk")
         )
@@ -186,15 +190,20 @@ def claim_due_metrics(now: datetime, limit: int | None = None) -> list[tuple[Met
         for metric in due:
             metric.next_run_at = next_tick(metric.schedule, now)
         Metric.objects.bulk_update(due, ["next_run_at"])
+    # After the claim's transaction: no lock is held while the rules load.
+    prefetch_rules(due)
     return claims
 
 
-def run_due(now: datetime | None = None) -> list[MetricRun]:
-    """One scheduler pass: run every metric that is due at `now`, claiming
-    them a batch at a time until none is left."""
+def run_due(
+    now: datetime | None = None, *, organization: Organization | None = None
+) -> list[MetricRun]:
+    """One scheduler pass: run every metric that is due at `now` (only
+    `organization`'s when given), claiming them a batch at a time until none
+    is left."""
     now = now or timezone.now()
     runs = []
-    while claims := claim_due_metrics(now, CLAIM_BATCH):
+    while claims := claim_due_metrics(now, CLAIM_BATCH, organization=organization):
         for metric, tick in claims:
             runs.append(run_metric_execution(metric, source="schedule", scheduled_for=tick))
     return runs

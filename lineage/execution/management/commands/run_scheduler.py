@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from lineage.execution.scheduler import run_due
+from lineage.tenancy.lookup import NotFound, resolve_organization
 
 
 def parse_moment(value: str) -> datetime:
@@ -28,10 +29,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--now", help="Pretend it is this time (ISO-8601); default: now.")
+        parser.add_argument("--org", help="Only this organization's metrics (slug); default: all.")
 
-    def handle(self, *args, now: str | None = None, **options) -> None:
+    def handle(self, *args, now: str | None = None, org: str | None = None, **options) -> None:
         moment = parse_moment(now) if now else timezone.now()
-        runs = run_due(moment)
+        organization = None
+        if org:
+            try:
+                organization = resolve_organization(org)
+            except NotFound as exc:
+                raise CommandError(str(exc)) from None
+        runs = run_due(moment, organization=organization)
         for run in runs:
             outcome = f"= {run.value:g}" if run.succeeded else f"FAILED: {run.error}"
             fired = [a.rule.name for a in run.alerts if a.fired]
