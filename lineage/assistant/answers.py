@@ -21,7 +21,7 @@ from lineage.metrics.schedules import next_tick
 from lineage.observability.explain import describe, format_number, format_time, generate_explanation
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import get_trace_lineage
-from lineage.observability.tracer import trace_scope
+from lineage.observability.tracer import current_scope, trace_scope
 from lineage.workflows.models import Workflow
 
 MAX_LISTED = 15
@@ -205,8 +205,9 @@ def run_metric_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     if not context.can_run:
         return answer.say("Running a metric needs the editor role in this organization.")
     metric = Metric.objects.get(pk=plan.target.pk)
-    username = context.user.get_username() if context.user else ""
-    with trace_scope(org=metric.organization, source=TraceSource.CHAT, started_by=username):
+    # Without a signed-in user (the ask command), whoever the surrounding scope names.
+    asker = context.user.get_username() if context.user else current_scope().started_by
+    with trace_scope(org=metric.organization, source=TraceSource.CHAT, started_by=asker):
         run = run_metric_execution(metric, source=TraceSource.CHAT)
     trace = ExecutionTrace.objects.get(pk=run.trace_id)
     if not run.succeeded:

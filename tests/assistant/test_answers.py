@@ -205,3 +205,12 @@ def test_a_short_id_means_the_recent_trace_when_an_old_one_shares_it(org):
 
     assert "New run" in ask(ctx, f"why did {tail} run").text
     assert "Old run" in ask(ctx, f"why did {str(old.id)[-12:-8]}{tail} run").text
+
+
+def test_a_run_asked_for_at_the_terminal_is_a_chat_run_by_the_os_user(demo):
+    out = StringIO()
+    call_command("ask", "run daily revenue now", "--org", "acme", stdout=out)
+    trace = ExecutionTrace.objects.get(name="Daily revenue")
+    assert (trace.source, trace.inputs["started_by"].endswith("(terminal)")) == ("chat", True)
+    assert "I ran Daily revenue: it computed 12,840. [metric Daily revenue at " in out.getvalue()
+    assert str(trace.id) in out.getvalue()

@@ -6,11 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lineage.assistant.answers import answer_question
 from lineage.assistant.planner import AskContext, QuestionError
+from lineage.observability.output import terminal_scope
 from lineage.tenancy.lookup import NotFound, resolve_organization
 
 
 class Command(BaseCommand):
-    help = "Ask the assistant a question, e.g. ask \"what failed today?\" --org acme"
+    help = (
+        'Ask the assistant a question, e.g. ask "what failed today?" --org acme; prints the '
+        "answer with the ids of the traces it cites. For people at a terminal, not for cron."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("question")
@@ -25,7 +29,9 @@ class Command(BaseCommand):
         # The terminal is trusted like manage.py run_metric: it may run metrics.
         context = AskContext(organization=organization, org_ids=[organization.pk], can_run=True)
         try:
-            answer = answer_question(question, context)
+            with terminal_scope(organization):
+                answer = answer_question(question, context)
         except QuestionError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(_json.dumps(answer.as_dict(), indent=2) if json else answer.text)
+
