@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.request
 from http.client import HTTPException
 from typing import Any
@@ -27,7 +28,7 @@ from lineage.assistant.planner import (
 from lineage.assistant.timephrases import parse_window
 
 logger = logging.getLogger("lineage.assistant")
-TIMEOUT_SECONDS = 10
+MAX_REPLY_BYTES = 1_000_000
 
 _DESCRIPTIONS = {
     "explain_trace": "Explain why a run happened (a trace id, or a workflow/alert/metric name).",
@@ -108,10 +109,26 @@ def _ask_model(text: str) -> tuple[str, dict[str, str]]:
     request = urllib.request.Request(
         _endpoint(), data=json.dumps(body).encode(), headers=headers, method="POST"
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-        reply = json.loads(response.read(1_000_000))
+    reply = json.loads(_post(request))
     call = reply["choices"][0]["message"]["tool_calls"][0]["function"]
     return _validated(call["name"], json.loads(call.get("arguments") or "{}"))
+
+
+def _post(request: urllib.request.Request) -> bytes:
+    """The reply's body, within LINEAGE_LLM_TIMEOUT_SECONDS in all: urlopen's
+    timeout bounds each socket read, so a server that trickles bytes is cut
+    off here."""
+    timeout = settings.LINEAGE_LLM_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
+    body = b""
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        while chunk := response.read1(65536):
+            body += chunk
+            if len(body) > MAX_REPLY_BYTES:
+                raise LlmReplyError("the reply is too long")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no complete reply within {timeout} s")
+    return body
 
 
 def _validated(intent: object, args: object) -> tuple[str, dict[str, str]]:

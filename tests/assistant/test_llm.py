@@ -10,7 +10,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from lineage.assistant import llm
 from lineage.assistant.answers import answer_question
 from lineage.assistant.planner import QuestionError
 from lineage.observability.models import ExecutionTrace
@@ -28,6 +27,7 @@ class ChatCompletionsServer:
         self.status = 200
         self.delay = 0.0
         self.hang_up = False
+        self.trickle = 0.0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,8 +44,14 @@ class ChatCompletionsServer:
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 try:
-                    self.wfile.write(payload)
-                except BrokenPipeError:
+                    if server.trickle:
+                        for byte in payload:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            threading.Event().wait(server.trickle)
+                    else:
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
                     pass
 
             def log_message(self, *args) -> None:
@@ -110,10 +116,10 @@ def test_names_from_the_model_are_resolved_in_the_organization(model, ctx):
     [
         "malformed json", "no tool call", "unknown tool", "bad arguments", "server error", "timeout",
         "unknown name", "hang-up", "argument the tool does not take", "required argument missing",
-        "arguments not strings", "not a trace id",
+        "arguments not strings", "not a trace id", "trickle", "too long",
     ],
 )  # fmt: skip
-def test_any_failure_falls_back_to_the_rule_planner(model, ctx, breakage, monkeypatch):
+def test_any_failure_falls_back_to_the_rule_planner(model, ctx, breakage, settings):
     model.tool_call("help", {})
     if breakage == "malformed json":
         model.reply = b"{not json"
@@ -126,8 +132,13 @@ def test_any_failure_falls_back_to_the_rule_planner(model, ctx, breakage, monkey
     elif breakage == "server error":
         model.status = 500
     elif breakage == "timeout":
-        monkeypatch.setattr(llm, "TIMEOUT_SECONDS", 0.3)
+        settings.LINEAGE_LLM_TIMEOUT_SECONDS = 0.3
         model.delay = 2
+    elif breakage == "trickle":
+        settings.LINEAGE_LLM_TIMEOUT_SECONDS = 0.5
+        model.trickle = 0.2  # each byte within the socket timeout, the whole far beyond it
+    elif breakage == "too long":
+        model.reply = b" " * 1_100_000
     elif breakage == "unknown name":
         model.tool_call("explain_trace", {"name": "Quarterly bonus"})
     elif breakage == "hang-up":
