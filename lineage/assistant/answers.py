@@ -13,6 +13,7 @@ from cronsim import CronSimError
 from django.conf import settings
 
 from lineage.alerts.models import AlertRule
+from lineage.assistant.llm import plan_with_llm
 from lineage.assistant.planner import AskContext, NamedThing, Plan, plan, settle
 from lineage.assistant.timephrases import Window, parse_window
 from lineage.execution.scheduler import run_metric_execution
@@ -84,8 +85,6 @@ def answer_question(message: str, context: AskContext) -> Answer:
     """Plan (with the language model when one is configured) and carry out.
     Raises QuestionError for an empty or over-long question."""
     if settings.LINEAGE_LLM_URL and settings.LINEAGE_LLM_MODEL:
-        from lineage.assistant.llm import plan_with_llm
-
         return carry_out(plan_with_llm(message, context), context)
     return carry_out(plan(message, context), context)
 
