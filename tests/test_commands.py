@@ -69,6 +69,25 @@ def test_failing_chain_and_its_explanation(demo):
     assert "metric “Open orders” computed 7" in text
 
 
+def test_explain_and_lineage_take_the_short_id_the_pages_show_or_a_prefix(demo):
+    [workflow, *steps] = run_json("run_workflow", "Notify on-call", "--org", "acme")
+    short_id = workflow["id"][-8:]  # what the dashboard shows
+    prefix = workflow["id"][:23]  # past the millisecond timestamp into the random bits
+
+    assert run("explain", short_id) == run("explain", workflow["id"])
+    assert run("explain", prefix.upper()) == run("explain", workflow["id"])
+    assert "▶  +0  workflow succeeded Notify on-call" in run("lineage", short_id)
+
+
+def test_an_id_fragment_matching_several_traces_asks_for_more(demo):
+    traces = run_json("run_metric", "Daily revenue", "--org", "acme")
+    shared_prefix = traces[0]["id"][:6]  # time-ordered: ids made within hours share it
+    assert all(t["id"].startswith(shared_prefix) for t in traces)
+
+    with pytest.raises(CommandError, match=f"Several traces match “{shared_prefix}”; give more of the id."):
+        call_command("explain", shared_prefix, stdout=StringIO())
+
+
 def test_run_scheduler_runs_what_is_due(demo):
     out = run("run_scheduler", "--now", "2099-01-01T00:00")
     assert "acme/Daily revenue = 12840" in out and "fired: Revenue spike" in out
@@ -117,7 +136,9 @@ def test_traces_lists_with_filters(demo):
         (["run_metric", "Daily revnue", "--org", "acme"], "No metric named “Daily revnue”. Did you mean “Daily revenue”?"),
         (["run_workflow", "page opps", "--org", "acme"], "Did you mean “Page ops”?"),
         (["run_metric", "Daily revenue", "--org", "acme-corp"], "No organization “acme-corp”. Did you mean “acme”?"),
-        (["explain", "not-a-uuid"], "“not-a-uuid” is not a trace id"),
+        (["explain", "not-a-uuid"], "“not-a-uuid” is not a trace id: give the whole id, or at least its first or last 6 hex digits."),
+        (["explain", "abc12"], "“abc12” is not a trace id"),
+        (["explain", "fedcba987"], "No trace id matches “fedcba987”."),
         (["explain", "01a2b3c4-0000-7000-8000-000000000000"], "No trace with id"),
         (["lineage", "01a2b3c4-0000-7000-8000-000000000000"], "No trace with id"),
         (["lineage", "01a2b3c4-0000-7000-8000-000000000000", "--depth", "0"], "--depth must be between 1 and 100"),

@@ -19,7 +19,13 @@ from lineage.assistant.timephrases import Window, parse_window
 from lineage.execution.scheduler import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.metrics.schedules import next_tick
-from lineage.observability.explain import describe, format_number, format_time, generate_explanation
+from lineage.observability.explain import (
+    describe,
+    format_number,
+    format_time,
+    generate_explanation,
+    join_phrases,
+)
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import get_trace_lineage
 from lineage.observability.tracer import current_scope, trace_scope
@@ -265,15 +271,10 @@ def _why_not_workflow(target, window, context, answer) -> Answer:
             f"No alert starts workflow {workflow.name}; it runs only when started by hand."
         )
     answer.say(f"Workflow {workflow.name} did not run {window.label}. It is started by "
-               + _join(f"alert {rule.name}" for rule in rules) + ".")
+               + join_phrases(f"alert {rule.name}" for rule in rules) + ".")
     for rule in rules:
         _why_rule_did_not_fire(rule, window, context, answer)
     return answer
-
-
-def _join(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _why_not_alert(target, window, context, answer) -> Answer:

@@ -12,21 +12,26 @@ import difflib
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from lineage.alerts.models import AlertRule
 from lineage.assistant.timephrases import Window, parse_window
 from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.store import TraceNotFound
+from lineage.observability.trace_ids import (
+    MIN_ID_DIGITS,
+    find_trace_by_id,
+    id_prefix,
+    matching_id_fragment,
+    the_only_match,
+)
 from lineage.workflows.models import Workflow
 
 MAX_QUESTION_LENGTH = 500
-# Short ids pasted from the pages are looked for among recent traces first.
-RECENT_IDS = timedelta(days=7)
 INTENTS = ("explain_trace", "why_not_run", "list_failures", "impact", "run_metric", "help")
 
 # Kinds of definition a name can refer to, and the subject prefix of their traces.
@@ -267,49 +272,28 @@ def find_trace(text: str, context: AskContext) -> tuple[ExecutionTrace | None, s
     """A trace named by a full id, a prefix or suffix of 6+ hex digits (the
     pages show the last 8), or an elided “0192…c3”, within the user's orgs."""
     visible = ExecutionTrace.objects.filter(org_id__in=context.org_ids)
+    try:
+        return _trace_named_in(text, visible, context.now), ""
+    except TraceNotFound as problem:
+        return None, str(problem)
+
+
+def _trace_named_in(text: str, visible, now: datetime) -> ExecutionTrace | None:
     full = _UUID.search(text)
     if full:
-        trace = visible.filter(pk=full[0]).first()
-        return (trace, "") if trace else (None, f"I can't find trace {full[0]}.")
+        return find_trace_by_id(full[0], visible)
     elided = _ELIDED_ID.search(text)
     if elided:
-        matches = visible.filter(_id_prefix(elided[1]), id__endswith=elided[2])
-        return _unique(matches, elided[0])
+        matches = visible.filter(id_prefix(elided[1]), id__endswith=elided[2])
+        return the_only_match(matches, elided[0])
     for token in _PARTIAL_ID.findall(text):
         digits = token.replace("-", "")
-        if len(digits) < 6:
+        if len(digits) < MIN_ID_DIGITS:
             continue
         if len(digits) > 32:
-            return None, f"“{token}” is longer than a trace id."
-        by_prefix = visible.filter(_id_prefix(digits))
-        if by_prefix.exists():
-            return _unique(by_prefix, token)
-        return _unique(_by_suffix(visible, token, context.now), token)
-    return None, ""
-
-
-def _by_suffix(visible, token: str, now: datetime):
-    """Traces whose id ends with `token`, the last week's if any match. No
-    index serves a suffix, so this reads traces: the last week first (the
-    (org, started_at) index bounds it; ~30 ms at a million traces over three
-    months), everything only when that finds nothing (~0.4 s)."""
-    recent = visible.filter(started_at__gte=now - RECENT_IDS, id__endswith=token)
-    return recent if recent.exists() else visible.filter(id__endswith=token)
-
-
-def _id_prefix(digits: str) -> Q:
-    """Ids starting with these hex digits, as a range the primary-key index
-    answers (id::text LIKE 'abc%' would read every trace)."""
-    return Q(id__gte=uuid.UUID(digits.ljust(32, "0")), id__lte=uuid.UUID(digits.ljust(32, "f")))
-
-
-def _unique(matches, shown: str) -> tuple[ExecutionTrace | None, str]:
-    found = list(matches.order_by("-started_at")[:2])
-    if not found:
-        return None, f"I can't find a trace whose id matches “{shown}”."
-    if len(found) > 1:
-        return None, f"Several traces match “{shown}”; paste more of the id."
-    return found[0], ""
+            raise TraceNotFound(f"“{token}” is longer than a trace id.")
+        return the_only_match(matching_id_fragment(visible, token, now), token)
+    return None
 
 
 # --- Names --------------------------------------------------------------------

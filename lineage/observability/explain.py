@@ -7,7 +7,7 @@ into phrases (see `Description`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -115,7 +115,7 @@ def _sentence(trace: ExecutionTrace, lineage: Lineage) -> str:
     is_asked_about = trace.id == lineage.root_id
     if parent_ids:
         causes = [_cause(parent_id, lineage) for parent_id in parent_ids]
-        why = f"{description.title} {description.ran} because {_join(causes)}."
+        why = f"{description.title} {description.ran} because {join_phrases(causes)}."
     elif is_asked_about:
         outcome = description.outcome
         why = f"{outcome[0].upper()}{outcome[1:]} {origin(trace)}."
@@ -163,7 +163,9 @@ def origin(trace: ExecutionTrace) -> str:
     return "as a dependency of a run that was not recorded"
 
 
-def _join(parts: list[str]) -> str:
+def join_phrases(parts: Iterable[str]) -> str:
+    """“a”, “a and b”, “a, b and c”."""
+    parts = list(parts)
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

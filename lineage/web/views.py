@@ -27,7 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from lineage.alerts.models import AlertRule
 from lineage.execution.scheduler import run_metric_execution
 from lineage.metrics.models import Metric
-from lineage.observability.explain import describe, generate_explanation, origin
+from lineage.observability.explain import describe, generate_explanation, join_phrases, origin
 from lineage.observability.graph import COLOURS, SHAPES
 from lineage.observability.models import (
     ExecutionTrace,
@@ -229,13 +229,11 @@ def runs_with_reasons(org_id: int, subject: str, limit: int = RECENT_RUNS) -> li
 
 def _why(run: ExecutionTrace, parents: dict[uuid.UUID, ExecutionTrace]) -> str:
     if not run.dependencies:
-        return f"Started {origin(run)}."
+        return f"Ran {origin(run)}."
     causes = [describe(parents[p]).outcome for p in dict.fromkeys(run.dependencies) if p in parents]
     if not causes:
         return "Caused by a trace that no longer exists."
-    if len(causes) > 1:
-        causes = [", ".join(causes[:-1]) + " and " + causes[-1]]
-    return f"Because {causes[0]}."
+    return f"Because {join_phrases(causes)}."
 
 
 def _last_runs(request: HttpRequest, definitions: list[Any]) -> dict[str, ExecutionTrace]:

@@ -43,7 +43,7 @@ def test_explaining_a_trace_by_id_prefix_suffix_or_elided_id(demo, ctx):
         assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in answer.text, reference
         assert "failed at step 1 “Page the ops channel”" in answer.text
     # Ids start with their time: the first 8 digits are shared by a minute's traces.
-    assert ask(ctx, f"explain {whole[:8]}").text == f"Several traces match “{whole[:8]}”; paste more of the id."
+    assert ask(ctx, f"explain {whole[:8]}").text == f"Several traces match “{whole[:8]}”; give more of the id."
     assert "longer than a trace id" in ask(ctx, "explain 0123456789abcdef0123456789abcdef0123").text
 
 
@@ -81,8 +81,8 @@ def test_another_organizations_names_and_ids_are_not_found(demo, ctx):
     run = run_metric_execution(secret)
     assert "Secret sales" not in ask(ctx, "why did secret sales run").text
     answer = ask(ctx, f"why did trace {run.trace_id} run")
-    assert answer.text == f"I can't find trace {run.trace_id}."
-    assert "I can't find a trace" in ask(ctx, f"explain {str(run.trace_id)[-8:]}").text
+    assert answer.text == f"No trace with id {run.trace_id}."
+    assert "No trace id matches" in ask(ctx, f"explain {str(run.trace_id)[-8:]}").text
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 501])

@@ -88,8 +88,8 @@ def test_metric_page_shows_definition_values_and_why_each_run_ran(member_client,
     assert "Orders piling up" in response.text
     assert '<span class="value">7</span>' in response.text
     manual, scheduled = run_rows(response)
-    assert "Started when started by hand" in manual
-    assert "Started on its schedule (*/5 * * * *)." in scheduled
+    assert "Ran when started by hand" in manual
+    assert "Ran on its schedule (*/5 * * * *)." in scheduled
     assert "= 7" in scheduled
 
 

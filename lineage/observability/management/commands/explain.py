@@ -4,17 +4,20 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lineage.observability.explain import generate_explanation
 from lineage.observability.store import TraceNotFound
+from lineage.observability.trace_ids import find_trace_by_id
 
 
 class Command(BaseCommand):
     help = "Explain in plain English why a trace ran (and why it failed)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("trace_id", help="The trace's id (a UUID).")
+        parser.add_argument(
+            "trace_id", help="The trace's id, or its first or last digits (at least 6)."
+        )
 
     def handle(self, *args, trace_id: str, **options) -> None:
         try:
-            explanation = generate_explanation(trace_id)
+            explanation = generate_explanation(find_trace_by_id(trace_id).id)
         except TraceNotFound as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(explanation.text)

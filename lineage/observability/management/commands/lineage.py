@@ -6,13 +6,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lineage.observability.output import trace_as_dict
 from lineage.observability.store import MAX_LINEAGE_DEPTH, TraceNotFound, get_trace_lineage
+from lineage.observability.trace_ids import find_trace_by_id
 
 
 class Command(BaseCommand):
     help = "Print a trace's ancestors and/or descendants as text, JSON or Graphviz DOT."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("trace_id", help="The trace's id (a UUID).")
+        parser.add_argument(
+            "trace_id", help="The trace's id, or its first or last digits (at least 6)."
+        )
         parser.add_argument("--direction", choices=["up", "down", "both"], default="both")
         parser.add_argument("--depth", type=int, default=20, help="How many levels to walk.")
         parser.add_argument("--format", choices=["text", "json", "dot"], default="text")
@@ -21,7 +24,8 @@ class Command(BaseCommand):
         if not 1 <= depth <= MAX_LINEAGE_DEPTH:
             raise CommandError(f"--depth must be between 1 and {MAX_LINEAGE_DEPTH}, not {depth}")
         try:
-            lineage = get_trace_lineage(trace_id, direction=direction, depth=depth)
+            trace = find_trace_by_id(trace_id)
+            lineage = get_trace_lineage(trace.id, direction=direction, depth=depth)
         except TraceNotFound as exc:
             raise CommandError(str(exc)) from None
         if format == "json":

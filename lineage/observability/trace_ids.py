@@ -1,0 +1,81 @@
+"""Finding a trace from the part of its id a person pastes.
+
+People copy what the pages show: a whole id, the last 8 digits (the short
+id), or the first few. The terminal commands and the assistant resolve them
+the same way, always within the traces the caller may see.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from lineage.observability.models import ExecutionTrace
+from lineage.observability.store import TraceNotFound
+
+MIN_ID_DIGITS = 6
+# Short ids are looked for among recent traces first: no index serves a suffix.
+RECENT_IDS = timedelta(days=7)
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def id_prefix(digits: str) -> Q:
+    """Ids starting with these hex digits, as a range the primary-key index
+    answers (id::text LIKE 'abc%' would read every trace)."""
+    return Q(id__gte=uuid.UUID(digits.ljust(32, "0")), id__lte=uuid.UUID(digits.ljust(32, "f")))
+
+
+def matching_id_fragment(
+    traces: QuerySet[ExecutionTrace], fragment: str, now: datetime | None = None
+) -> QuerySet[ExecutionTrace]:
+    """Traces whose id starts with `fragment`, or else ends with it.
+
+    A suffix has no index, so it is looked for in the last week first (the
+    (org, started_at) index bounds that read: ~30 ms at a million traces
+    over three months) and everywhere only when that finds nothing (~0.4 s).
+    """
+    digits = fragment.replace("-", "")
+    by_prefix = traces.filter(id_prefix(digits))
+    if by_prefix.exists():
+        return by_prefix
+    now = now or timezone.now()
+    recent = traces.filter(started_at__gte=now - RECENT_IDS, id__endswith=fragment)
+    return recent if recent.exists() else traces.filter(id__endswith=fragment)
+
+
+def the_only_match(matches: QuerySet[ExecutionTrace], shown: str) -> ExecutionTrace:
+    """The one trace in `matches`; TraceNotFound when there is none or several."""
+    found = list(matches.order_by("-started_at")[:2])
+    if not found:
+        raise TraceNotFound(f"No trace id matches “{shown}”.")
+    if len(found) > 1:
+        raise TraceNotFound(f"Several traces match “{shown}”; give more of the id.")
+    return found[0]
+
+
+def find_trace_by_id(value: str, traces: QuerySet[ExecutionTrace] | None = None) -> ExecutionTrace:
+    """A trace from a whole id, or a unique prefix or suffix of at least
+    six hex digits. TraceNotFound, with a message for the user, otherwise."""
+    traces = ExecutionTrace.objects.all() if traces is None else traces
+    text = value.strip().lower()
+    try:
+        trace_id = uuid.UUID(text)
+    except ValueError:
+        return the_only_match(matching_id_fragment(traces, _checked_fragment(value, text)), text)
+    trace = traces.filter(pk=trace_id).first()
+    if trace is None:
+        raise TraceNotFound(f"No trace with id {trace_id}.")
+    return trace
+
+
+def _checked_fragment(value: str, text: str) -> str:
+    digits = text.replace("-", "")
+    if not _HEX.fullmatch(digits) or not MIN_ID_DIGITS <= len(digits) < 32:
+        raise TraceNotFound(
+            f"“{value}” is not a trace id: give the whole id, or at least its first or "
+            f"last {MIN_ID_DIGITS} hex digits."
+        )
+    return text
