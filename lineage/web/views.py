@@ -173,14 +173,20 @@ def _root_sentence(trace: ExecutionTrace) -> str:
 
 @dataclass
 class StepRun:
-    trace: ExecutionTrace
-    bar_percent: float
+    """A row of a workflow run's steps: a step that ran (with its trace and
+    duration bar) or one of the plan that never ran (no trace)."""
+
+    position: int
+    name: str
+    kind: str
+    trace: ExecutionTrace | None = None
+    bar_percent: float = 0.0
 
 
 def workflow_steps(workflow_trace: ExecutionTrace) -> list[StepRun]:
     """The step traces of a workflow run in the order they ran, each with a
-    bar as long as its share of the slowest step. The GIN index on
-    dependencies serves `@>`."""
+    bar as long as its share of the slowest step, then the planned steps
+    that did not run. The GIN index on dependencies serves `@>`."""
     steps = list(
         ExecutionTrace.objects.filter(
             org_id=workflow_trace.org_id,
@@ -189,7 +195,30 @@ def workflow_steps(workflow_trace: ExecutionTrace) -> list[StepRun]:
         ).order_by("started_at", "id")
     )
     longest = max((s.duration.total_seconds() for s in steps if s.duration), default=0)
-    return [StepRun(step, _share(step, longest)) for step in steps]
+    ran = [
+        StepRun(
+            step.inputs.get("position", number),
+            step.name,
+            step.inputs.get("kind", ""),
+            step,
+            _share(step, longest),
+        )
+        for number, step in enumerate(steps, start=1)
+    ]
+    return ran + _steps_not_run(workflow_trace, {run.position for run in ran})
+
+
+def _steps_not_run(workflow_trace: ExecutionTrace, positions_run: set[int]) -> list[StepRun]:
+    if workflow_trace.status == TraceStatus.RUNNING:
+        return []  # not run yet is not “did not run”
+    plan = (workflow_trace.inputs or {}).get("steps")
+    if not isinstance(plan, list):
+        return []  # a run recorded before plans were
+    return [
+        StepRun(step["position"], step["name"], step["kind"])
+        for step in plan
+        if isinstance(step, dict) and step.get("position") not in positions_run
+    ]
 
 
 def _share(step: ExecutionTrace, longest: float) -> float:

@@ -44,7 +44,12 @@ def run_workflow(
         TraceType.WORKFLOW,
         name=workflow.name,
         subject=workflow.subject,
-        inputs={"context": context, "steps": len(steps)},
+        # The plan as it stood when the run began, so a page can show the
+        # steps a failure kept from running even after the definition changes.
+        inputs={
+            "context": context,
+            "steps": [{"position": s.position, "name": s.name, "kind": s.kind} for s in steps],
+        },
         source=source,
         parents=parents,
         org=workflow.organization_id,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from lineage.workflows.models import Step
 from tests.factories import make_trace, traced_db
 from tests.web.conftest import count_queries
 
@@ -90,6 +91,33 @@ def test_failed_trace_shows_error_and_traceback(member_client, failing_chain):
     steps = section(page, "steps")
     assert "Page the ops channel" in steps
     assert "status-failed" in steps
+
+
+def test_steps_a_failure_kept_from_running_are_listed_as_not_run(member_client, failing_chain):
+    workflow = failing_chain.traces["workflow"]
+    Step.objects.filter(workflow__name="Page ops").update(name="Renamed since")  # the run's plan counts
+
+    steps = section(detail(member_client, workflow), "steps")
+
+    rows = steps.split('class="step-row')[1:]
+    assert "Page the ops channel" in rows[0] and "status-failed" in rows[0]
+    assert "Log the page" in rows[1] and "not run" in rows[1] and "an earlier step failed" in rows[1]
+    assert "Renamed since" not in steps
+
+
+def test_a_running_workflow_does_not_call_its_remaining_steps_not_run(member_client, org):
+    workflow = make_trace(
+        org, "Nightly", trace_type="workflow", status="running",
+        inputs={"steps": [{"position": 1, "name": "Export", "kind": "log"},
+                          {"position": 2, "name": "Upload", "kind": "webhook"}]},
+    )
+    make_trace(org, "Export", trace_type="step", status="running", dependencies=[workflow.id],
+               inputs={"position": 1, "kind": "log"})
+
+    steps = section(detail(member_client, workflow), "steps")
+
+    assert "Export" in steps and "status-running" in steps
+    assert "Upload" not in steps  # still to come, not skipped
 
 
 def test_succeeded_trace_has_no_error_panel(member_client, org):
