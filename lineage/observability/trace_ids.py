@@ -28,6 +28,16 @@ def id_prefix(digits: str) -> Q:
     return Q(id__gte=uuid.UUID(digits.ljust(32, "0")), id__lte=uuid.UUID(digits.ljust(32, "f")))
 
 
+def id_fragment_condition(text: str) -> Q | None:
+    """Ids starting or ending with `text` when it could be part of an id
+    (6 to 32 hex digits, dashes allowed); None when it cannot."""
+    text = text.strip().lower()
+    digits = text.replace("-", "")
+    if not _HEX.fullmatch(digits) or not MIN_ID_DIGITS <= len(digits) <= 32:
+        return None
+    return id_prefix(digits) | Q(id__endswith=text)  # id::text has its dashes
+
+
 def matching_id_fragment(
     traces: QuerySet[ExecutionTrace], fragment: str, now: datetime | None = None
 ) -> QuerySet[ExecutionTrace]:

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
+from lineage.observability.trace_ids import id_fragment_condition
 
 PAGE_SIZE = 25
 MAX_SEARCH_LENGTH = 200
@@ -139,11 +140,21 @@ def filter_traces(
     if filters.end:
         traces = traces.filter(started_at__lt=filters.end)
     if filters.q:
-        # No trigram index: the scan walks the org's trace_list index newest
-        # first and stops at the page size, so common words are cheap; a rare
-        # word over a long history reads more (narrow it with a window).
-        traces = traces.filter(Q(name__icontains=filters.q) | Q(error__icontains=filters.q))
+        traces = traces.filter(_text_search(filters.q))
     return traces
+
+
+def _text_search(q: str) -> Q:
+    """Name or error containing `q`, or an id starting or ending with it (so
+    a short id copied from a page finds its trace).
+
+    No trigram index (the embedded server ships without pg_trgm): the scan
+    walks the org's trace_list index newest first and stops at the page
+    size, so common words are cheap; a word found nowhere reads the whole
+    history (~0.35 s at a million traces; a window narrows it)."""
+    condition = Q(name__icontains=q) | Q(error__icontains=q)
+    by_id = id_fragment_condition(q)
+    return condition | by_id if by_id is not None else condition
 
 
 def keyset_page(

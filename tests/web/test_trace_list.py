@@ -95,6 +95,16 @@ def test_search_matches_name_and_error_ignoring_case(member_client, org):
     assert "No traces match these filters" in member_client.get(URL, {"q": "nothing like it"}).text
 
 
+def test_search_finds_a_trace_by_the_short_id_the_pages_show_or_a_prefix(member_client, org):
+    wanted = make_trace(org, "Wanted")
+    make_trace(org, "Other")
+
+    assert names(member_client.get(URL, {"q": str(wanted.id)[-8:]})) == ["Wanted"]
+    assert names(member_client.get(URL, {"q": str(wanted.id)[-17:]})) == ["Wanted"]  # across a dash
+    assert names(member_client.get(URL, {"q": str(wanted.id).upper()})) == ["Wanted"]
+    assert "Wanted" in names(member_client.get(URL, {"q": str(wanted.id)[:8]}))  # a prefix: same-time ids share it
+
+
 def test_older_link_pages_through_everything_without_overlap(member_client, org):
     now = timezone.now()
     # Half of the rows share one start time: the id breaks the tie.
