@@ -25,6 +25,8 @@ def next_tick(expression: str, after: datetime) -> datetime:
 
 def previous_tick(expression: str, at_or_before: datetime) -> datetime:
     """The last time at or before `at_or_before` at which the schedule fired."""
-    # CronSim's reverse mode yields ticks strictly before its start.
-    local = timezone.localtime(at_or_before) + timedelta(seconds=1)
+    # CronSim's reverse mode yields ticks strictly before its start, so start
+    # one second on; from the whole second, or in the last second before a
+    # tick (10:04:59.5) the tick itself (10:05, still to come) would be taken.
+    local = timezone.localtime(at_or_before).replace(microsecond=0) + timedelta(seconds=1)
     return next(CronSim(expression, local, reverse=True)).astimezone(UTC)

@@ -182,3 +182,11 @@ def test_cron_ticks_follow_the_configured_time_zone_across_dst(settings):
     assert next_tick("0 9 * * *", tick) == datetime(2026, 10, 25, 8, 0, tzinfo=UTC)
     assert previous_tick("*/5 * * * *", NOW) == NOW
     assert previous_tick("*/5 * * * *", NOW + timedelta(minutes=4)) == NOW
+
+
+def test_the_previous_tick_is_never_still_to_come():
+    # Half a second before a tick, the tick has not happened yet: seed_demo
+    # makes metrics due with it, and a tick in the future is not due.
+    just_before = NOW - timedelta(milliseconds=500)
+    assert previous_tick("*/5 * * * *", just_before) == NOW - timedelta(minutes=5)
+    assert previous_tick("*/5 * * * *", NOW + timedelta(milliseconds=500)) == NOW
