@@ -43,6 +43,11 @@ RERUNNERS: dict[str, tuple[type[models.Model], Callable[[Any, ExecutionTrace], u
 }
 
 
+def is_rerunnable(trace: ExecutionTrace) -> bool:
+    """A failed metric or workflow run (its definition may still be gone)."""
+    return trace.status == TraceStatus.FAILED and trace.trace_type in RERUNNERS
+
+
 def rerun(trace: ExecutionTrace) -> uuid.UUID:
     """Start a new manual run of the failed trace's metric or workflow and
     return the new trace's id. Raises CannotRerun, saying why, otherwise."""

@@ -94,13 +94,14 @@ def generate_explanation(trace_id: object) -> Explanation:
     lineage = get_trace_lineage(trace_id, direction="up", depth=MAX_LINEAGE_DEPTH)
     # Nearest first: the trace asked about, its parents, their parents …
     chain = sorted(lineage.nodes.values(), key=lambda t: (-lineage.depths[t.id], t.started_at))
+    rerun_ids = _rerun_ids(lineage)
     steps = [
         ExplanationStep(
             trace.id,
             trace.trace_type,
             trace.name,
             trace.status,
-            _sentence(trace, lineage),
+            _sentence(trace, lineage, rerun=trace.id in rerun_ids),
             trace,
         )
         for trace in chain
@@ -109,31 +110,55 @@ def generate_explanation(trace_id: object) -> Explanation:
     return Explanation(lineage.root_id, text, list(reversed(steps)), sorted(lineage.missing))
 
 
-def _sentence(trace: ExecutionTrace, lineage: Lineage) -> str:
+def _rerun_ids(lineage: Lineage) -> set[uuid.UUID]:
+    """The failed runs in this lineage that a person re-ran."""
+    return {
+        parent_id
+        for child in lineage.nodes.values()
+        for parent_id in lineage.parents_of(child.id)
+        if parent_id in lineage.nodes and _is_rerun_of(child, lineage.nodes[parent_id])
+    }
+
+
+def _sentence(trace: ExecutionTrace, lineage: Lineage, *, rerun: bool = False) -> str:
+    """Why `trace` ran. A root cause is told inside its child's sentence,
+    unless it is the trace asked about or a failed run that was re-run (its
+    re-run's sentence tells how it failed, not how it started)."""
     description = describe(trace)
     parent_ids = lineage.parents_of(trace.id)
     is_asked_about = trace.id == lineage.root_id
     if parent_ids:
-        causes = [_cause(parent_id, lineage) for parent_id in parent_ids]
+        causes = [_cause(parent_id, lineage, trace) for parent_id in parent_ids]
         why = f"{description.title} {description.ran} because {join_phrases(causes)}."
-    elif is_asked_about:
+    elif is_asked_about or rerun:
         outcome = description.outcome
         why = f"{outcome[0].upper()}{outcome[1:]} {origin(trace)}."
     else:
-        return ""  # a root cause is told inside its child's sentence
+        return ""
     if is_asked_about:
         why += _status_sentence(trace, description)
     return why
 
 
-def _cause(parent_id: uuid.UUID, lineage: Lineage) -> str:
+def _cause(parent_id: uuid.UUID, lineage: Lineage, child: ExecutionTrace) -> str:
     parent = lineage.nodes.get(parent_id)
     if parent is None:
         return f"of trace {short_trace_id(parent_id)}, which no longer exists"
-    outcome = describe(parent).outcome
-    if not parent.dependencies:
-        outcome = f"{outcome} {origin(parent)}"
-    return outcome
+    cause = cause_of(child, parent)
+    if not parent.dependencies and not _is_rerun_of(child, parent):
+        cause = f"{cause} {origin(parent)}"
+    return cause
+
+
+def cause_of(child: ExecutionTrace, parent: ExecutionTrace) -> str:
+    """What `parent` did that made `child` run, after “because”."""
+    if _is_rerun_of(child, parent):
+        failure = describe(parent).failure or "failed"
+        return (
+            f"it was re-run {_how_started(child)} after its run at "
+            f"{format_time(parent.started_at)} {failure}"
+        )
+    return describe(parent).outcome
 
 
 def _status_sentence(trace: ExecutionTrace, description: Description) -> str:
@@ -149,18 +174,34 @@ def _status_sentence(trace: ExecutionTrace, description: Description) -> str:
     return ""
 
 
+def _is_rerun_of(child: ExecutionTrace, parent: ExecutionTrace) -> bool:
+    """A person started `child` again after `parent`, a failed run of the same thing."""
+    return (
+        child.source in (TraceSource.MANUAL, TraceSource.CHAT)
+        and parent.status == TraceStatus.FAILED
+        and bool(child.subject)
+        and parent.subject == child.subject
+    )
+
+
 def origin(trace: ExecutionTrace) -> str:
     """How a trace with no parent was started."""
     inputs = trace.inputs or {}
-    who = f" by {inputs['started_by']}" if inputs.get("started_by") else ""
     if trace.source == TraceSource.SCHEDULE:
         schedule = inputs.get("schedule")
         return f"on its schedule ({schedule})" if schedule else "on its schedule"
     if trace.source == TraceSource.CHAT:
-        return f"when asked to from chat{who}"
+        return f"when asked to {_how_started(trace)}"
     if trace.source == TraceSource.MANUAL:
-        return f"when started by hand{who}"
+        return f"when started {_how_started(trace)}"
     return "as a dependency of a run that was not recorded"
+
+
+def _how_started(trace: ExecutionTrace) -> str:
+    """“by hand by ada”, “from chat by ada”."""
+    started_by = (trace.inputs or {}).get("started_by")
+    who = f" by {started_by}" if started_by else ""
+    return f"from chat{who}" if trace.source == TraceSource.CHAT else f"by hand{who}"
 
 
 def join_phrases(parts: Iterable[str]) -> str:

@@ -114,7 +114,8 @@ class with_trace(ContextDecorator):
             )
         source = self.source or (TraceSource.DEPENDENCY if parents else scope.source)
         inputs = dict(self.inputs)
-        if scope.started_by and not parents:
+        if scope.started_by and source != TraceSource.DEPENDENCY:
+            # Started by a person (a run, or a re-run linked to a failure).
             inputs.setdefault("started_by", scope.started_by)
         trace_id = create_trace(
             org_id=org_id,

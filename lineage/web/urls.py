@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.trace_list, name="trace-list"),
     path("traces/", views.trace_list, name="trace-list-alias"),
     path("traces/<uuid:trace_id>/", views.trace_detail, name="trace-detail"),
+    path("traces/<uuid:trace_id>/rerun/", views.trace_rerun, name="trace-rerun"),
     path("traces/<uuid:trace_id>/lineage.svg", graph_views.trace_lineage_svg, name="trace-lineage-svg"),
     path("traces/<uuid:trace_id>/lineage.dot", graph_views.trace_lineage_dot, name="trace-lineage-dot"),
     path("failures/", views.failures, name="failures"),

@@ -25,9 +25,16 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from lineage.alerts.models import AlertRule
+from lineage.execution.rerun import CannotRerun, is_rerunnable, rerun
 from lineage.execution.scheduler import run_metric_execution
 from lineage.metrics.models import Metric
-from lineage.observability.explain import describe, generate_explanation, join_phrases, origin
+from lineage.observability.explain import (
+    cause_of,
+    describe,
+    generate_explanation,
+    join_phrases,
+    origin,
+)
 from lineage.observability.graph import COLOURS, SHAPES
 from lineage.observability.models import (
     ExecutionTrace,
@@ -142,6 +149,7 @@ def trace_detail(request: HttpRequest, trace_id: object) -> HttpResponse:
         "explanation": explanation,
         "chain": _chain(explanation.steps, trace.id),
         "steps": workflow_steps(trace) if trace.trace_type == TraceType.WORKFLOW else [],
+        "can_rerun": is_rerunnable(trace) and _can_run(request, trace.org_id),
         "depths": LINEAGE_DEPTHS,
         "default_depth": DEFAULT_DEPTH,
         "legend_shapes": [(kind.label, SHAPES[kind]) for kind in TraceType],
@@ -259,7 +267,7 @@ def runs_with_reasons(org_id: int, subject: str, limit: int = RECENT_RUNS) -> li
 def _why(run: ExecutionTrace, parents: dict[uuid.UUID, ExecutionTrace]) -> str:
     if not run.dependencies:
         return f"Ran {origin(run)}."
-    causes = [describe(parents[p]).outcome for p in dict.fromkeys(run.dependencies) if p in parents]
+    causes = [cause_of(run, parents[p]) for p in dict.fromkeys(run.dependencies) if p in parents]
     if not causes:
         return "Caused by a trace that no longer exists."
     return f"Because {join_phrases(causes)}."
@@ -285,8 +293,8 @@ def _with_last_runs(request: HttpRequest, definitions: QuerySet) -> list[tuple[A
     return [(definition, last.get(definition.subject)) for definition in definitions]
 
 
-def _can_run(request: HttpRequest, definition: Any) -> bool:
-    membership = membership_for(request, definition.organization_id)
+def _can_run(request: HttpRequest, organization_id: int) -> bool:
+    membership = membership_for(request, organization_id)
     return membership is not None and membership.can_run
 
 
@@ -304,7 +312,7 @@ def metric_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "alerts": metric.alert_rules.all(),
         "values": metric.values.all()[:RECENT_RUNS],
         "runs": runs_with_reasons(metric.organization_id, metric.subject),
-        "can_run": _can_run(request, metric),
+        "can_run": _can_run(request, metric.organization_id),
     }
     return render(request, "web/metric_detail.html", context)
 
@@ -348,7 +356,7 @@ def workflow_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": workflow.steps.all(),
         "alerts": workflow.alert_rules.select_related("metric"),
         "runs": runs_with_reasons(workflow.organization_id, workflow.subject),
-        "can_run": _can_run(request, workflow),
+        "can_run": _can_run(request, workflow.organization_id),
     }
     return render(request, "web/workflow_detail.html", context)
 
@@ -360,7 +368,7 @@ def _runnable_or_403(request: HttpRequest, queryset: QuerySet, pk: int):
     """The definition (404 outside the user's organizations), if the user
     may start runs in its organization (403 for viewers)."""
     definition = get_definition_or_404(request, queryset, pk)
-    if not _can_run(request, definition):
+    if not _can_run(request, definition.organization_id):
         raise PermissionDenied("Only editors and owners can start runs.")
     return definition
 
@@ -384,6 +392,21 @@ def workflow_run(request: HttpRequest, pk: int) -> HttpResponse:
     workflow = _runnable_or_403(request, Workflow.objects.all(), pk)
     run = run_workflow(workflow, source=TraceSource.MANUAL)
     return _show_trace(request, run.trace_id)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def trace_rerun(request: HttpRequest, trace_id: object) -> HttpResponse:
+    """A new manual run of a failed metric or workflow run, linked to it."""
+    trace = get_trace_or_404(request, trace_id)
+    if not _can_run(request, trace.org_id):
+        raise PermissionDenied("Only editors and owners can start runs.")
+    try:
+        new_trace_id = rerun(trace)
+    except CannotRerun as reason:
+        messages.error(request, f"This run was not re-run: {reason}.")
+        return _show_trace(request, trace.id)
+    return _show_trace(request, new_trace_id)
 
 
 # --- Organization switcher ------------------------------------------------------

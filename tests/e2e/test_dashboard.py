@@ -92,6 +92,23 @@ def test_editor_runs_a_workflow_by_hand_and_lands_on_its_trace(page: Page, demo)
     expect(page.locator("#steps tr.step-row")).to_have_count(2)
 
 
+def test_a_failed_run_is_rerun_from_its_page_and_the_new_run_says_why(page: Page, demo):
+    failed = ExecutionTrace.objects.get(trace_type="workflow", name="Page ops")
+    sign_in(page, demo.url)
+    page.goto(f"{demo.url}/traces/{failed.id}/")
+    expect(page.locator("#steps tr.step-row.not-run")).to_contain_text("Log the page")
+
+    page.get_by_role("button", name="Re-run").click()
+
+    page.wait_for_url(lambda url: "/traces/" in url and str(failed.id) not in url)
+    expect(page.locator(".trace-header")).to_contain_text("Manual")
+    expect(page.locator("#explanation")).to_contain_text("re-run by hand by demo after its run at")
+    expect(page.locator("#explanation").get_by_role("link", name="Page ops")).to_have_attribute(
+        "href", f"/traces/{failed.id}/"
+    )
+    page.screenshot(path=SCREENSHOTS / "rerun-from-the-trace-page.png", full_page=True)
+
+
 def test_every_page_loads_without_browser_errors(page: Page, demo, request):
     problems: list[str] = []
     page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))

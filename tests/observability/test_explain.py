@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from lineage.execution.rerun import rerun
 from lineage.execution.scheduler import run_metric_execution
-from lineage.observability.explain import format_number, generate_explanation
+from lineage.observability.explain import format_number, format_time, generate_explanation
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import TraceNotFound, create_trace, update_trace
 from lineage.observability.tracer import trace_scope
-from tests.factories import make_alert, make_chain, make_workflow, traced_db
+from tests.factories import make_alert, make_chain, make_metric, make_workflow, traced_db
 
 pytestmark = traced_db
 
@@ -46,6 +47,25 @@ def test_failed_workflow_names_the_failing_step_and_its_error(org):
 
     assert "Workflow “Notify on-call” failed at step 2 “Page ops” (webhook): POST " in text
     assert "Connection refused" in text
+
+
+def test_a_rerun_of_a_failure_says_who_reran_it_and_how_the_run_before_failed(org):
+    metric = make_metric(org, sql="SELECT 1/0")
+    run_metric_execution(metric, source="schedule")
+    failed = latest(org, "metric")
+    metric.sql = "SELECT 12840"
+    metric.save()
+    with trace_scope(org=org, started_by="ada"):
+        rerun(failed)
+
+    text = generate_explanation(latest(org, "metric").id).text
+
+    assert text.startswith(
+        "Metric “Daily revenue” was computed because it was re-run by hand by ada after its run at "
+    )
+    assert "failed: MetricError: the query failed: division by zero. " in text
+    failed_at = format_time(failed.completed_at)
+    assert text.endswith(f"Metric “Daily revenue” ran at {failed_at} on its schedule (*/5 * * * *).")
 
 
 def test_root_started_by_hand_or_from_chat_says_so(org):

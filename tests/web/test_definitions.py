@@ -218,3 +218,60 @@ def test_run_now_is_post_only_and_needs_csrf(member, org):
     assert strict.get(reverse("web:metric-run", args=[metric.pk])).status_code == 405
     assert strict.post(reverse("web:metric-run", args=[metric.pk])).status_code == 403
     assert not ExecutionTrace.objects.exists()
+
+
+# --- Re-run from a failed run's page ----------------------------------------------
+
+
+def test_editor_reruns_a_failed_workflow_from_its_page_and_the_new_run_points_back(
+    member_client, failing_chain, webhook_receiver
+):
+    failed = failing_chain.traces["workflow"]
+    page = member_client.get(reverse("web:trace-detail", args=[failed.id]))
+    assert reverse("web:trace-rerun", args=[failed.id]) in page.text
+    webhook_receiver.status = 200  # the on-call chat server is back
+
+    response = member_client.post(reverse("web:trace-rerun", args=[failed.id]))
+
+    rerun = ExecutionTrace.objects.exclude(pk=failed.pk).get(subject=failed.subject)
+    assert response["Location"] == reverse("web:trace-detail", args=[rerun.id])
+    assert (rerun.status, rerun.source, rerun.dependencies) == ("succeeded", "manual", [failed.id])
+    assert rerun.inputs["context"]["value"] == 7  # what the failed run would have sent
+    page = member_client.get(response["Location"]).text
+    assert "because it was re-run by hand by member after its run at" in page
+    assert reverse("web:trace-rerun", args=[rerun.id]) not in page  # it succeeded
+    [latest, _] = run_rows(member_client.get(reverse("web:workflow-detail", args=[failing_chain.workflow.pk])))
+    assert "Because it was re-run by hand by member after its run at" in latest
+
+
+def test_rerun_is_offered_only_for_failed_metric_and_workflow_runs(member_client, failing_chain):
+    for kind in ("metric", "alert", "step"):
+        trace = failing_chain.traces[kind]
+        page = member_client.get(reverse("web:trace-detail", args=[trace.id]))
+        assert reverse("web:trace-rerun", args=[trace.id]) not in page.text, kind
+
+
+def test_a_run_that_cannot_be_rerun_says_why_on_its_page(member_client, failing_chain):
+    succeeded = failing_chain.traces["metric"]
+
+    response = member_client.post(reverse("web:trace-rerun", args=[succeeded.id]), follow=True)
+
+    assert "This run was not re-run: it succeeded; only failed runs are re-run." in response.text
+    assert ExecutionTrace.objects.filter(subject=succeeded.subject).count() == 1
+
+
+def test_viewers_outsiders_and_forged_posts_cannot_rerun(client, viewer, outsider, member, failing_chain):
+    failed = failing_chain.traces["workflow"]
+    url = reverse("web:trace-rerun", args=[failed.id])
+    client.force_login(viewer)
+    assert reverse("web:trace-rerun", args=[failed.id]) not in client.get(
+        reverse("web:trace-detail", args=[failed.id])
+    ).text
+    assert client.post(url).status_code == 403
+    client.force_login(outsider)
+    assert client.post(url).status_code == 404
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(member)
+    assert strict.post(url).status_code == 403
+    assert strict.get(url).status_code == 405
+    assert ExecutionTrace.objects.filter(subject=failed.subject).count() == 1
