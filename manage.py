@@ -3,6 +3,8 @@
 import os
 import sys
 
+HINT = "Check DATABASE_URL (unset, Lineage starts its embedded PostgreSQL in .data/postgres)."
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lineage.settings")
@@ -10,26 +12,22 @@ def main() -> None:
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError
 
+    # A bad setting or an unreachable database is a set-up problem, not a
+    # bug: say so in a line (cron mails it) unless asked for the traceback.
     try:
         execute_from_command_line(sys.argv)
-    except (ImproperlyConfigured, OperationalError) as error:
-        # A bad setting or an unreachable database is a set-up problem, not a
-        # bug: say so in a line (cron mails it) unless asked for the traceback.
-        if "--traceback" in sys.argv:
-            raise
-        sys.exit(f"{_kind(error)}: {_first_line(error)}\n{_HINT}")
+    except OperationalError as error:
+        _exit_on_setup_problem("Database error", error)
+    except ImproperlyConfigured as error:
+        _exit_on_setup_problem("Configuration error", error)
 
 
-_HINT = "Check DATABASE_URL (unset, Lineage starts its embedded PostgreSQL in .data/postgres)."
-
-
-def _kind(error: Exception) -> str:
-    return "Database error" if type(error).__name__ == "OperationalError" else "Configuration error"
-
-
-def _first_line(error: Exception) -> str:
+def _exit_on_setup_problem(kind: str, error: Exception) -> None:
+    if "--traceback" in sys.argv:
+        raise error
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    first_line = text.splitlines()[0] if text else type(error).__name__
+    sys.exit(f"{kind}: {first_line}\n{HINT}")
 
 
 if __name__ == "__main__":

@@ -144,10 +144,9 @@ def _cause(parent_id: uuid.UUID, lineage: Lineage, child: ExecutionTrace) -> str
     parent = lineage.nodes.get(parent_id)
     if parent is None:
         return f"of trace {short_trace_id(parent_id)}, which no longer exists"
-    cause = cause_of(child, parent)
-    if not parent.dependencies and not _is_rerun_of(child, parent):
-        cause = f"{cause} {origin(parent)}"
-    return cause
+    if parent.dependencies or _is_rerun_of(child, parent):
+        return cause_of(child, parent)
+    return f"{describe(parent).outcome} {origin(parent)}"  # a root cause says how it began
 
 
 def cause_of(child: ExecutionTrace, parent: ExecutionTrace) -> str:

@@ -223,7 +223,7 @@ def _steps_not_run(workflow_trace: ExecutionTrace, positions_run: set[int]) -> l
     if not isinstance(plan, list):
         return []  # a run recorded before plans were
     return [
-        StepRun(step["position"], step["name"], step["kind"])
+        StepRun(step.get("position"), step.get("name", ""), step.get("kind", ""))
         for step in plan
         if isinstance(step, dict) and step.get("position") not in positions_run
     ]

@@ -170,3 +170,17 @@ def test_query_count_does_not_grow_with_steps(member_client, org, django_assert_
     with django_assert_num_queries(few):
         response = member_client.get(url)
     assert response.text.count('class="step-row"') == 39
+
+
+def test_an_odd_recorded_plan_shows_what_it_can_and_never_breaks_the_page(member_client, org):
+    workflow = make_trace(
+        org, "Imported", trace_type="workflow", status="failed", error="StepFailed: boom",
+        inputs={"steps": ["junk", {"name": "No position"}, {"position": 2, "name": "Upload", "kind": "webhook"}]},
+    )
+    make_trace(org, "Export", trace_type="step", status="failed", dependencies=[workflow.id],
+               inputs={"position": 1, "kind": "log"})
+
+    steps = section(detail(member_client, workflow), "steps")
+
+    assert "Export" in steps and "Upload" in steps and "No position" in steps
+    assert "junk" not in steps
