@@ -214,3 +214,15 @@ def test_a_run_asked_for_at_the_terminal_is_a_chat_run_by_the_os_user(demo):
     assert (trace.source, trace.inputs["started_by"].endswith("(terminal)")) == ("chat", True)
     assert "I ran Daily revenue: it computed 12,840. [metric Daily revenue at " in out.getvalue()
     assert str(trace.id) in out.getvalue()
+
+
+def test_a_short_id_of_hex_letters_only_is_still_an_id(org):
+    # One id in about 40 ends in eight letters; the planner once took those for a name.
+    trace = make_trace(org, "Letters run", trace_type="workflow")
+    lettered = f"{str(trace.id)[:-8]}eaeeeedd"
+    ExecutionTrace.objects.filter(pk=trace.pk).update(id=lettered)
+    ctx = AskContext(organization=org, org_ids=[org.pk])
+
+    assert "Letters run" in ask(ctx, "explain eaeeeedd").text
+    assert "Letters run" in ask(ctx, "why did EAEEEEDD run").text
+    assert ask(ctx, "explain deadbeef").text == "No trace id matches “deadbeef”."
