@@ -26,6 +26,7 @@ from lineage.observability.trace_ids import (
     MIN_ID_DIGITS,
     find_trace_by_id,
     id_prefix,
+    id_suffix,
     matching_id_fragment,
     the_only_match,
 )
@@ -287,7 +288,7 @@ def _trace_named_in(text: str, visible, now: datetime) -> ExecutionTrace | None:
         return find_trace_by_id(full[0], visible)
     elided = _ELIDED_ID.search(text)
     if elided:
-        matches = visible.filter(id_prefix(elided[1]), id__endswith=elided[2])
+        matches = visible.filter(id_prefix(elided[1]), id_suffix(elided[2]))
         return the_only_match(matches, elided[0])
     for token in _PARTIAL_ID.findall(text):
         digits = token.replace("-", "")

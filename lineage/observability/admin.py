@@ -9,39 +9,27 @@ imports no engine, so the re-run action is registered by the execution app.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.trace_ids import id_fragment_condition
 
 # Actions registered by engines; ExecutionTraceAdmin reads the list per request.
 TRACE_ACTIONS: list[Callable[..., Any]] = []
 CHILDREN_SHOWN = 50
 
-_HEX_PREFIX = re.compile(r"[0-9a-f]{8,32}")
-
 
 def register_trace_action(action: Callable[..., Any]) -> Callable[..., Any]:
     TRACE_ACTIONS.append(action)
     return action
-
-
-def id_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """The ids a pasted full id or id prefix (8+ hex digits) can stand for,
-    as a range the primary-key index answers — never `id::text LIKE`, which
-    would read the whole table."""
-    digits = term.strip().lower().replace("-", "")
-    if not _HEX_PREFIX.fullmatch(digits):
-        return None
-    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
 
 
 def pretty_json(value: Any) -> str:
@@ -138,15 +126,11 @@ class ExecutionTraceAdmin(ReadOnlyAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        ids = id_range(search_term)
-        if ids is not None:
-            by_prefix = Q(id__gte=ids[0], id__lte=ids[1])
-            tail = search_term.strip().lower()
-            if len(tail) <= 12:
-                # Pages show an id's last 8 digits (short_trace_id); this
-                # one is a scan, acceptable for a staff search.
-                return queryset.filter(by_prefix | Q(id__endswith=tail)), False
-            return queryset.filter(by_prefix), False
+        # A pasted id, its first digits or the short id the pages show: the
+        # primary key and the reversed-id index answer it, never a text scan.
+        by_id = id_fragment_condition(search_term)
+        if by_id is not None:
+            return queryset.filter(by_id), False
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="id", ordering="id")

@@ -34,7 +34,7 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from lineage.observability.ids import uuid7
-from lineage.observability.models import TraceSource, TraceStatus, TraceType
+from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.tenancy.models import Organization
 
 LARGE_SLUG = "bench"
@@ -483,6 +483,30 @@ def measure_tracer(org: Organization, repetitions: int) -> Figure:
 # --- Lineage, explanation, plans -------------------------------------------------
 
 
+def measure_short_ids(org: Organization, repetitions: int) -> Figure:
+    """The 8-digit short id the pages show, looked up as the commands and the
+    assistant do: for the oldest trace (not among last week's, the first
+    place looked) and for one that matches nothing (every place looked)."""
+    from lineage.observability.store import TraceNotFound
+    from lineage.observability.trace_ids import find_trace_by_id
+
+    traces = ExecutionTrace.objects.filter(org=org)
+    oldest = traces.order_by("started_at").values_list("id", flat=True)[0]
+    unknown = "0" * 8 if not str(oldest).endswith("0" * 8) else "1" * 8
+
+    def look_up_both() -> None:
+        assert find_trace_by_id(str(oldest)[-8:], traces).id == oldest
+        try:
+            find_trace_by_id(unknown, traces)
+        except TraceNotFound:
+            pass
+
+    samples = timed(look_up_both, repetitions)
+    return timing_figure(
+        "short id lookup: a 90-day-old trace + a miss", samples, 10, "last 8 digits of an id"
+    )
+
+
 def lineage_samples(root: uuid.UUID, repetitions: int) -> list[float]:
     from lineage.observability.store import get_trace_lineage
 
@@ -909,6 +933,7 @@ def run(plan: Plan, *, keep: bool = False, progress: TextIO = sys.stderr) -> Res
             ratio <= 1.5, f"small: median {median(small_lineage):.3f} ms"))
         figures.append(measure_explanation(probes.five_level, plan.repetitions))
         figures.append(measure_plans(probes.deep_middle))
+        figures.append(measure_short_ids(large, plan.repetitions))
 
         say("Measuring pages…")
         client, user = bench_client(large)

@@ -11,13 +11,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
-from lineage.observability.models import ExecutionTrace
+from lineage.observability.models import ExecutionTrace, reversed_id
 from lineage.observability.store import TraceNotFound
 
 MIN_ID_DIGITS = 6
-# Short ids are looked for among recent traces first: no index serves a suffix.
+# Eight digits repeat (an 8-digit suffix is 32 random bits: ~100 pairs among a
+# million traces), so a short id means the recent trace when an old one shares it.
 RECENT_IDS = timedelta(days=7)
 _HEX = re.compile(r"[0-9a-f]+")
 
@@ -28,6 +30,12 @@ def id_prefix(digits: str) -> Q:
     return Q(id__gte=uuid.UUID(digits.ljust(32, "0")), id__lte=uuid.UUID(digits.ljust(32, "f")))
 
 
+def id_suffix(text: str) -> Q:
+    """Ids ending with `text` (as written, dashes included), through the
+    trace_id_reversed index: the suffix read backwards is a prefix there."""
+    return Q(StartsWith(reversed_id(), text[::-1]))
+
+
 def id_fragment_condition(text: str) -> Q | None:
     """Ids starting or ending with `text` when it could be part of an id
     (6 to 32 hex digits, dashes allowed); None when it cannot."""
@@ -35,25 +43,21 @@ def id_fragment_condition(text: str) -> Q | None:
     digits = text.replace("-", "")
     if not _HEX.fullmatch(digits) or not MIN_ID_DIGITS <= len(digits) <= 32:
         return None
-    return id_prefix(digits) | Q(id__endswith=text)  # id::text has its dashes
+    return id_prefix(digits) | id_suffix(text)
 
 
 def matching_id_fragment(
     traces: QuerySet[ExecutionTrace], fragment: str, now: datetime | None = None
 ) -> QuerySet[ExecutionTrace]:
-    """Traces whose id starts with `fragment`, or else ends with it.
-
-    A suffix has no index, so it is looked for in the last week first (the
-    (org, started_at) index bounds that read: ~30 ms at a million traces
-    over three months) and everywhere only when that finds nothing (~0.4 s).
-    """
+    """Traces whose id starts with `fragment`, or else ends with it: those
+    of the last week when there are any, else all of them."""
     digits = fragment.replace("-", "")
     by_prefix = traces.filter(id_prefix(digits))
     if by_prefix.exists():
         return by_prefix
-    now = now or timezone.now()
-    recent = traces.filter(started_at__gte=now - RECENT_IDS, id__endswith=fragment)
-    return recent if recent.exists() else traces.filter(id__endswith=fragment)
+    by_suffix = traces.filter(id_suffix(fragment))
+    recent = by_suffix.filter(started_at__gte=(now or timezone.now()) - RECENT_IDS)
+    return recent if recent.exists() else by_suffix
 
 
 def the_only_match(matches: QuerySet[ExecutionTrace], shown: str) -> ExecutionTrace:

@@ -25,6 +25,7 @@ FIGURES = [
     "lineage 3,000 ÷ 500 traces",
     "explanation of a five-level chain",
     "lineage query plans",
+    "short id lookup: a 90-day-old trace + a miss",
     "trace list: first page",
     "trace list: status+type+24h",
     "trace list: page 119",

@@ -46,3 +46,17 @@ def test_a_missing_gin_index_is_reported_as_a_sequential_scan(org):
     assert "descendants: sequential scan of execution_traces" in problems
     assert "descendants: children not found with the GIN index trace_dependencies" in problems
     assert lineage_plan_problems(probes.deep_middle) == []
+
+
+def test_a_short_id_is_found_through_the_reversed_id_index(org):
+    from lineage.observability.models import ExecutionTrace
+    from lineage.observability.trace_ids import find_trace_by_id, id_suffix
+
+    probes = lineage_shaped(org)
+    oldest = probes.deep[0]
+    short_id = str(oldest)[-8:]
+
+    plan = ExecutionTrace.objects.filter(id_suffix(short_id), org=org).explain()
+
+    assert "trace_id_reversed" in plan and "Seq Scan" not in plan, plan
+    assert find_trace_by_id(short_id, ExecutionTrace.objects.filter(org=org)).id == oldest
