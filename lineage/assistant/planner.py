@@ -20,6 +20,7 @@ from django.utils import timezone
 from lineage.alerts.models import AlertRule
 from lineage.assistant.timephrases import Window, parse_window
 from lineage.metrics.models import Metric
+from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import TraceNotFound
 from lineage.observability.trace_ids import (
@@ -231,7 +232,7 @@ def definition_of(trace: ExecutionTrace, context: AskContext) -> NamedThing | No
 
 
 def normalize(message: str) -> str:
-    text = " ".join(str(message).split())
+    text = " ".join(clean_text(str(message)).split())
     if not text:
         raise QuestionError("Ask a question — for example “why did Page ops fail?”.")
     if len(text) > MAX_QUESTION_LENGTH:

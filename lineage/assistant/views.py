@@ -8,6 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from lineage.assistant.answers import EXAMPLES, Answer, answer_question
 from lineage.assistant.planner import MAX_QUESTION_LENGTH, AskContext, QuestionError
+from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import ExecutionTrace
 from lineage.web.access import get_trace_or_404, member_org_ids, membership_for
 
@@ -38,7 +39,7 @@ def _exchange(question: str, request: HttpRequest, trace: ExecutionTrace | None 
     else:
         answer = _answer(question, context)
     return {
-        "question": question[:MAX_QUESTION_LENGTH],
+        "question": clean_text(question[:MAX_QUESTION_LENGTH]),
         "intent": answer.intent,
         "lines": [
             {"text": line.text, "trace_id": str(line.trace_id) if line.trace_id else "", "label": line.label}

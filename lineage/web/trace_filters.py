@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.trace_ids import id_fragment_condition
 
@@ -75,7 +76,8 @@ def parse_trace_filters(query: QueryDict) -> TraceFilters:
     filters.trace_type = _choice(query, "type", TraceType, filters.notes)
     filters.status = _choice(query, "status", TraceStatus, filters.notes)
     filters.source = _choice(query, "source", TraceSource, filters.notes)
-    filters.q = query.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    # A NUL cannot go into a PostgreSQL string; as U+FFFD it simply matches nothing.
+    filters.q = clean_text(query.get("q", "").strip()[:MAX_SEARCH_LENGTH])
     _parse_window(query, filters)
     raw_cursor = query.get("cursor", "").strip()
     if raw_cursor:

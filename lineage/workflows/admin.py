@@ -61,6 +61,18 @@ def _check_log(config: dict[str, Any], workflow: Workflow | None) -> None:
         raise ValidationError('"message" must be text.')
 
 
+def _has_nul(value: Any) -> bool:
+    """A NUL character anywhere in a JSON value, keys included: PostgreSQL's
+    jsonb cannot store one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 CONFIG_CHECKS: dict[str, ConfigCheck] = {
     StepKind.LOG: _check_log,
     StepKind.WEBHOOK: _check_webhook,
@@ -81,6 +93,9 @@ class StepForm(forms.ModelForm):
             return cleaned
         if not isinstance(config, dict):
             self.add_error("config", 'The config must be a JSON object, e.g. {"url": "https://…"}.')
+            return cleaned
+        if _has_nul(config):
+            self.add_error("config", "The config cannot contain a NUL character (\\u0000).")
             return cleaned
         # An inline's foreign key field cleans to its parent, saved or not.
         workflow = cleaned.get("workflow") or getattr(self.instance, "workflow", None)

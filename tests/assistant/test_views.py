@@ -95,6 +95,12 @@ def test_bad_questions_get_a_clear_message(demo_client, demo, question, message)
     assert message in response.content.decode()
 
 
+def test_a_nul_character_in_a_question_is_answered_not_echoed(demo_client, demo):
+    body = ask(demo_client, "why did \x00 page ops run")
+    assert "\x00" not in body and "why did \ufffd page ops run" in body
+    assert "Workflow Page ops did not run." in body  # the question is still understood
+
+
 def test_questions_and_names_are_escaped(demo_client, demo):
     make_metric(demo, name="<b>Bold</b> revenue", sql="SELECT 1")
     body = ask(demo_client, "why did <script>alert(1)</script> bold revenue run")

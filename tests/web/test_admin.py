@@ -394,6 +394,8 @@ def step_errors(response) -> list[str]:
         ("run_metric", {}, 'A run_metric step needs "metric"'),
         ("run_metric", {"metric": "Nope"}, "There is no metric named “Nope” in Acme."),
         ("log", ["not", "an", "object"], "The config must be a JSON object"),
+        ("log", {"message": "a\x00b"}, "cannot contain a NUL character"),
+        ("webhook", {"url": "https://x.test", "headers": {"X-\x00": "1"}}, "NUL character"),
     ],
 )
 def test_workflow_admin_checks_each_steps_config(admin_client, org, kind, config, message):

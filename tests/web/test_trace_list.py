@@ -180,6 +180,13 @@ def test_bad_custom_dates_are_ignored_with_a_note(member_client, org):
     assert names(backwards) == ["Still shown"]
 
 
+def test_a_search_with_a_nul_character_finds_nothing_instead_of_failing(member_client, org):
+    make_trace(org, "Daily revenue")
+    response = member_client.get(URL, {"q": "Daily\x00revenue"})
+    assert response.status_code == 200
+    assert names(response) == []
+
+
 def test_htmx_request_gets_only_the_table(member_client, org):
     make_trace(org, "Daily revenue")
     response = member_client.get(URL, {"type": "metric"}, HTTP_HX_REQUEST="true")
