@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from lineage.observability.models import ExecutionTrace
-from lineage.observability.trace_ids import id_fragment_condition
+from lineage.observability.trace_ids import id_fragment_condition, is_id_like
 
 # Actions registered by engines; ExecutionTraceAdmin reads the list per request.
 TRACE_ACTIONS: list[Callable[..., Any]] = []
@@ -129,9 +129,12 @@ class ExecutionTraceAdmin(ReadOnlyAdmin):
         # A pasted id, its first digits or the short id the pages show: the
         # primary key and the reversed-id index answer it, never a text scan.
         by_id = id_fragment_condition(search_term)
-        if by_id is not None:
+        if by_id is not None and is_id_like(search_term):
             return queryset.filter(by_id), False
-        return super().get_search_results(request, queryset, search_term)
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if by_id is not None:  # a word like "facade" is both: names and ids
+            found |= queryset.filter(by_id)
+        return found, may_have_duplicates
 
     @admin.display(description="id", ordering="id")
     def short_id_link(self, trace: ExecutionTrace) -> str:

@@ -46,6 +46,17 @@ def id_fragment_condition(text: str) -> Q | None:
     return id_prefix(digits) | id_suffix(text)
 
 
+def is_id_like(text: str) -> bool:
+    """Hex with a digit or a dash, or eight hex letters and more: part of an
+    id rather than a word. Six letters can be either ("facade", "decade");
+    eight, which a short id sometimes is ("eaeeeedd"), no English word is."""
+    text = text.strip().lower()
+    digits = text.replace("-", "")
+    if not _HEX.fullmatch(digits) or len(digits) < MIN_ID_DIGITS:
+        return False
+    return len(digits) >= 8 or any(c.isdigit() or c == "-" for c in text)
+
+
 def matching_id_fragment(
     traces: QuerySet[ExecutionTrace], fragment: str, now: datetime | None = None
 ) -> QuerySet[ExecutionTrace]:

@@ -134,6 +134,12 @@ def test_search_by_name_or_error_text(admin_client, failed_run):
     assert listed_ids(by_name) == {str(failed_run[("metric", "failed")].id)}
 
 
+def test_a_word_that_is_also_hex_finds_names_and_ids(admin_client, org):
+    named = old_trace(org, "Facade refresh", "0190aaaa-0000-7000-8000-000000000001")
+    ending = old_trace(org, "Other run", "0190aaaa-0000-7000-8000-000000facade")
+    assert listed_ids(admin_client.get(TRACES, {"q": "facade"})) == {str(named.id), str(ending.id)}
+
+
 def test_filters_by_status_type_source_and_organization(admin_client, org, other_org, failed_run):
     old_trace(other_org, "Elsewhere")
     failed_workflows = admin_client.get(
