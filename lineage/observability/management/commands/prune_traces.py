@@ -26,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only count.")
 
     def handle(self, *args, older_than: str, stale_after: str, dry_run: bool, **options):
-        keep, stale = parse_since(older_than), parse_since(stale_after)
+        keep = parse_since(older_than, "--older-than")
+        stale = parse_since(stale_after, "--stale-after")
         if keep < timedelta(days=1):
             raise CommandError("--older-than must be at least 1d, to not delete live traces")
         now = timezone.now()

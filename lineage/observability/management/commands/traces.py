@@ -12,13 +12,22 @@ from lineage.observability.output import trace_as_dict, trace_table
 from lineage.tenancy.lookup import NotFound, resolve_organization
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Far enough back for any history; further would not fit in a date.
+_LONGEST = timedelta(days=365 * 100)
 
 
-def parse_since(value: str) -> timedelta:
+def parse_since(value: str, option: str = "--since") -> timedelta:
+    """A span written as 30m, 24h, 7d or 2w; CommandError naming `option` otherwise."""
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value)
     if not match:
-        raise CommandError(f"--since must look like 30m, 24h, 7d or 2w, not “{value}”")
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+        raise CommandError(f"{option} must look like 30m, 24h, 7d or 2w, not “{value}”")
+    try:
+        span = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    except OverflowError:
+        span = None
+    if span is None or span > _LONGEST:
+        raise CommandError(f"{option} must be at most 100 years, not “{value}”")
+    return span
 
 
 class Command(BaseCommand):
