@@ -110,6 +110,10 @@ def help_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     )
     for example in EXAMPLES:
         answer.say(f"“{example}”")
+    answer.say(
+        "Times I understand: today, this morning, yesterday, in the last 3 hours, since Monday, "
+        "at 10:05, between 9 and 11, on 2026-11-27, since 2026-11-20 — in your time zone."
+    )
     return answer
 
 

@@ -145,10 +145,10 @@ _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 _ELIDED_ID = re.compile(r"\b([0-9a-f]{3,})(?:…|\.\.\.)([0-9a-f]{2,})\b")
 # Six or more hex digits with at least one a digit, so words like "deface"
 # are not ids; or eight hex letters and more, as the short id the pages show
-# can be ("eaeeeedd"), which no English word is. Not counted in time units
-# ("the last 120000 minutes").
+# can be ("eaeeeedd"), which no English word is. Not a date ("since
+# 2026-11-27") and not counted in time units ("the last 120000 minutes").
 _PARTIAL_ID = re.compile(
-    r"\b(?:(?=[0-9a-f-]*\d)[0-9a-f][0-9a-f-]{5,35}|[a-f]{8,32})\b"
+    r"\b(?!\d{4}-\d{2}-\d{2}\b)(?:(?=[0-9a-f-]*\d)[0-9a-f][0-9a-f-]{5,35}|[a-f]{8,32})\b"
     r"(?!\s*(?:minute|min|hour|hr|h|day|d|week|w)s?\b)"
 )
 

@@ -1,10 +1,10 @@
-"""Time phrases people type — "this morning", "since Monday", "at 10:05" —
-as windows of time in the display time zone."""
+"""Time phrases people type — "this morning", "since Monday", "at 10:05",
+"on 2026-11-27" — as windows of time in the display time zone."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ _UNITS = {
 }  # fmt: skip
 _UNIT = r"(minute|min|hour|hr|h|day|d|week|w)s?"
 _CLOCK = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?"
+DATE = r"(\d{4})-(\d{2})-(\d{2})"  # ISO 8601, as people paste dates
 # Longer look-backs are cut here: no trace is older, and dates stay in range.
 MAX_LOOKBACK = timedelta(days=3660)
 
@@ -112,6 +113,59 @@ def _since_clock(match, now, today):
     return Window(_at(now, clock), now, f"since {clock:%H:%M}")
 
 
+def _date(year: str, month: str, day: str) -> date | None:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:  # 2026-13-45
+        return None
+
+
+def _day_label(day: date, now: datetime) -> str:
+    label = f"{day:%b} {day.day}"
+    return label if day.year == now.year else f"{label}, {day.year}"
+
+
+def _day_span(first: date, last: date, now: datetime) -> tuple[datetime, datetime]:
+    """From the start of `first` to the end of `last`. A day further than
+    MAX_LOOKBACK either way is cut to that bound, so "since 0001-01-01" stays
+    a moment Python and PostgreSQL can hold."""
+    end = _start_of(last + timedelta(days=1), now) if last < date.max else now + MAX_LOOKBACK
+    return _start_of(first, now), end
+
+
+def _start_of(day: date, now: datetime) -> datetime:
+    earliest, latest = now - MAX_LOOKBACK, now + MAX_LOOKBACK
+    if day <= earliest.date():
+        return earliest
+    if day >= latest.date():
+        return latest
+    return _midnight(day)
+
+
+def _on_date(match, now, today):
+    day = _date(match[1], match[2], match[3])
+    if day is None:
+        return None
+    return Window(*_day_span(day, day, now), f"on {_day_label(day, now)}")
+
+
+def _since_date(match, now, today):
+    day = _date(match[1], match[2], match[3])
+    if day is None:
+        return None
+    start = _start_of(day, now)
+    return Window(start, max(start, now), f"since {_day_label(day, now)}")
+
+
+def _between_dates(match, now, today):
+    first, last = _date(*match.groups()[:3]), _date(*match.groups()[3:])
+    if first is None or last is None:
+        return None
+    first, last = min(first, last), max(first, last)  # "between the 22nd and the 20th"
+    label = f"between {_day_label(first, now)} and {_day_label(last, now)}"
+    return Window(*_day_span(first, last, now), label)
+
+
 def _part_of_today(start_hour: int, end_hour: int, label: str):
     def build(match, now, today):
         return Window(today + timedelta(hours=start_hour), min(now, today + timedelta(hours=end_hour)), label)
@@ -120,6 +174,10 @@ def _part_of_today(start_hour: int, end_hour: int, label: str):
 
 
 _RULES = [
+    (r"\bbetween\s+" + DATE + r"\s+and\s+" + DATE + r"\b", _between_dates),
+    (r"\bfrom\s+" + DATE + r"\s+(?:to|until|till)\s+" + DATE + r"\b", _between_dates),
+    (r"\bsince\s+" + DATE + r"\b", _since_date),
+    (r"\b(?:on\s+)?" + DATE + r"\b", _on_date),
     (r"\bbetween\s+" + _CLOCK + r"\s+and\s+" + _CLOCK, _between),
     (r"\bfrom\s+" + _CLOCK + r"\s+(?:to|until|till)\s+" + _CLOCK, _between),
     (r"\b(?:last|past|previous)\s+(\d+|an?)?\s*" + _UNIT + r"\b", _last_n),

@@ -226,3 +226,22 @@ def test_a_short_id_of_hex_letters_only_is_still_an_id(org):
     assert "Letters run" in ask(ctx, "explain eaeeeedd").text
     assert "Letters run" in ask(ctx, "why did EAEEEEDD run").text
     assert ask(ctx, "explain deadbeef").text == "No trace id matches “deadbeef”."
+
+
+def test_help_lists_examples_and_the_time_phrases_understood(org):
+    ctx = AskContext(organization=org, org_ids=[org.pk])
+    answer = ask(ctx, "what can you do")
+    assert answer.intent == "help"
+    assert "“What failed today?”" in answer.text
+    assert "since Monday, at 10:05, between 9 and 11, on 2026-11-27" in answer.text
+
+
+def test_a_date_is_a_window_not_a_trace_id(org):
+    yesterday = timezone.localtime() - timedelta(days=1)
+    make_trace(org, "Broke", trace_type="workflow", status="failed", started_at=yesterday)
+    ctx = AskContext(organization=org, org_ids=[org.pk])
+
+    answer = ask(ctx, f"what failed on {yesterday:%Y-%m-%d}")
+
+    assert answer.lines[0].text.startswith(f"1 run failed on {yesterday:%b} {yesterday.day}")
+    assert "Broke" in answer.text

@@ -40,6 +40,13 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
         ("from 9:30 to 10", local(26, 9, 30), local(26, 10), "between 09:30 and 10:00"),
         ("between 9 and 2", local(26, 9), local(26, 14), "between 09:00 and 14:00"),
         ("between 2pm and 4pm", local(25, 14), local(25, 16), "between 14:00 and 16:00"),
+        ("on 2026-11-24", local(24, 0), local(25, 0), "on Nov 24"),
+        ("2026-11-24", local(24, 0), local(25, 0), "on Nov 24"),
+        ("since 2026-11-20", local(20, 0), NOW, "since Nov 20"),
+        ("between 2026-11-20 and 2026-11-22", local(20, 0), local(23, 0), "between Nov 20 and Nov 22"),
+        ("between 2026-11-22 and 2026-11-20", local(20, 0), local(23, 0), "between Nov 20 and Nov 22"),
+        ("from 2026-11-20 to 2026-11-21", local(20, 0), local(22, 0), "between Nov 20 and Nov 21"),
+        ("on 2025-11-26", datetime(2025, 11, 26, tzinfo=PARIS), datetime(2025, 11, 27, tzinfo=PARIS), "on Nov 26, 2025"),
     ],
 )
 def test_phrase_is_a_window_in_local_time(phrase, start, end, label):
@@ -51,7 +58,10 @@ def test_no_phrase_is_no_window():
     assert parse_window("why did page ops run", NOW) is None
 
 
-@pytest.mark.parametrize("phrase", ["at 25:99", "between 9 and 7am", "at 24:00"])
+@pytest.mark.parametrize(
+    "phrase",
+    ["at 25:99", "between 9 and 7am", "at 24:00", "on 2026-13-45", "since 2026-02-30"],
+)
 def test_impossible_times_are_ignored(phrase):
     assert parse_window(phrase, NOW) is None
 
@@ -65,3 +75,11 @@ def test_utc_moments_are_read_in_the_local_day():
     # 23:30 UTC on the 26th is already the 27th in Paris: "today" starts at Paris midnight.
     late = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)
     assert parse_window("today", late).start == local(27, 0)
+
+
+@pytest.mark.parametrize(
+    "phrase", ["since 0001-01-01", "on 0001-01-01", "on 9999-12-31", "between 0001-01-01 and 9999-12-31"]
+)
+def test_dates_out_of_reach_are_cut_not_an_overflow(phrase):
+    window = parse_window(phrase, NOW)
+    assert NOW - MAX_LOOKBACK <= window.start <= window.end <= NOW + MAX_LOOKBACK
