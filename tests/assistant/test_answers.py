@@ -217,7 +217,7 @@ def test_a_run_asked_for_at_the_terminal_is_a_chat_run_by_the_os_user(demo):
 
 
 def test_a_short_id_of_hex_letters_only_is_still_an_id(org):
-    # One id in about 40 ends in eight letters; the planner once took those for a name.
+    # About one id in 2,600 ends in eight letters ((6/16)^8); the planner once took those for a name.
     trace = make_trace(org, "Letters run", trace_type="workflow")
     lettered = f"{str(trace.id)[:-8]}eaeeeedd"
     ExecutionTrace.objects.filter(pk=trace.pk).update(id=lettered)
