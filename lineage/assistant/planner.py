@@ -24,10 +24,10 @@ from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import TraceNotFound
 from lineage.observability.trace_ids import (
-    MIN_ID_DIGITS,
     find_trace_by_id,
     id_prefix,
     id_suffix,
+    is_id_like,
     matching_id_fragment,
     the_only_match,
 )
@@ -143,12 +143,11 @@ _TRACE_TYPES = {
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _ELIDED_ID = re.compile(r"\b([0-9a-f]{3,})(?:…|\.\.\.)([0-9a-f]{2,})\b")
-# Six or more hex digits with at least one a digit, so words like "deface"
-# are not ids; or eight hex letters and more, as the short id the pages show
-# can be ("eaeeeedd"), which no English word is. Not a date ("since
-# 2026-11-27") and not counted in time units ("the last 120000 minutes").
-_PARTIAL_ID = re.compile(
-    r"\b(?!\d{4}-\d{2}-\d{2}\b)(?:(?=[0-9a-f-]*\d)[0-9a-f][0-9a-f-]{5,35}|[a-f]{8,32})\b"
+# Runs of hex digits that may be part of an id (is_id_like says which are):
+# not a date ("since 2026-11-27"), not counted in time units ("the last
+# 120000 minutes").
+_HEX_RUN = re.compile(
+    r"\b(?!\d{4}-\d{2}-\d{2}\b)[0-9a-f][0-9a-f-]{5,35}\b"
     r"(?!\s*(?:minute|min|hour|hr|h|day|d|week|w)s?\b)"
 )
 
@@ -270,7 +269,7 @@ def _ask_for_target(intent: str) -> str:
 def _strip_ids(text: str) -> str:
     text = _UUID.sub(" ", text)
     text = _ELIDED_ID.sub(" ", text)
-    return _PARTIAL_ID.sub(" ", text)
+    return _HEX_RUN.sub(lambda run: " " if is_id_like(run[0]) else run[0], text)
 
 
 def find_trace(text: str, context: AskContext) -> tuple[ExecutionTrace | None, str]:
@@ -291,11 +290,8 @@ def _trace_named_in(text: str, visible, now: datetime) -> ExecutionTrace | None:
     if elided:
         matches = visible.filter(id_prefix(elided[1]), id_suffix(elided[2]))
         return the_only_match(matches, elided[0])
-    for token in _PARTIAL_ID.findall(text):
-        digits = token.replace("-", "")
-        if len(digits) < MIN_ID_DIGITS:
-            continue
-        if len(digits) > 32:
+    for token in filter(is_id_like, _HEX_RUN.findall(text)):
+        if len(token.replace("-", "")) > 32:
             raise TraceNotFound(f"“{token}” is longer than a trace id.")
         return the_only_match(matching_id_fragment(visible, token, now), token)
     return None

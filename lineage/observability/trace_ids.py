@@ -47,14 +47,14 @@ def id_fragment_condition(text: str) -> Q | None:
 
 
 def is_id_like(text: str) -> bool:
-    """Hex with a digit or a dash, or eight hex letters and more: part of an
-    id rather than a word. Six letters can be either ("facade", "decade");
-    eight, which a short id sometimes is ("eaeeeedd"), no English word is."""
-    text = text.strip().lower()
-    digits = text.replace("-", "")
+    """Six or more hex digits with at least one a digit, or eight hex letters
+    and more: part of an id rather than a word. Six letters can be either
+    ("facade", "decade"); eight, which a short id sometimes is ("eaeeeedd"),
+    no English word is."""
+    digits = text.strip().lower().replace("-", "")
     if not _HEX.fullmatch(digits) or len(digits) < MIN_ID_DIGITS:
         return False
-    return len(digits) >= 8 or any(c.isdigit() or c == "-" for c in text)
+    return len(digits) >= 8 or any(c.isdigit() for c in digits)
 
 
 def matching_id_fragment(
