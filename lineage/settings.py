@@ -66,8 +66,9 @@ INSTALLED_APPS = [
     "lineage.alerts",
     "lineage.workflows",
     "lineage.execution",
-    "lineage.web",
     "lineage.assistant",
+    "lineage.web",
+    "lineage.bench",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("ask/", include("lineage.assistant.urls")),
     path("", include("lineage.web.urls")),
 ]

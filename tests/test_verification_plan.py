@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.observability.explain import generate_explanation
 from tests.factories import make_chain, traced_db
 

@@ -7,3 +7,8 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from lineage.alerts import describers  # noqa: F401  (registers the describer)
+        from lineage.alerts.models import AlertRule
+        from lineage.observability.models import TraceType
+        from lineage.observability.subjects import register_definition
+
+        register_definition(TraceType.ALERT, AlertRule)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from lineage.observability.explain import Description, format_number, register_describer
+from lineage.observability.explain import Description, register_describer
+from lineage.observability.formatting import format_number, sentence_case
 from lineage.observability.models import ExecutionTrace, TraceType
 
 
@@ -20,7 +21,7 @@ def describe_alert(trace: ExecutionTrace) -> Description:
         outcome = f"alert “{trace.name}” did not fire ({comparison} is false{short})"
     else:
         outcome = f"alert “{trace.name}” was evaluated"
-    result = outcome[0].upper() + outcome[1:] if "fired" in outputs else ""
+    result = sentence_case(outcome) if "fired" in outputs else ""
     return Description(
         title=f"Alert “{trace.name}”", ran="was evaluated", outcome=outcome, result=result
     )

@@ -5,6 +5,7 @@ import operator as op
 from django.db import models
 
 from lineage.metrics.models import Metric
+from lineage.observability.subjects import subject_for
 from lineage.tenancy.models import Organization
 from lineage.workflows.models import Workflow
 
@@ -72,7 +73,7 @@ class AlertRule(models.Model):
 
     @property
     def subject(self) -> str:
-        return f"alert:{self.pk}"
+        return subject_for("alert", self.pk)
 
     @property
     def condition(self) -> str:

@@ -13,21 +13,18 @@ from cronsim import CronSimError
 from django.conf import settings
 
 from lineage.alerts.models import AlertRule
+from lineage.assistant.intents import Intent
 from lineage.assistant.llm import plan_with_llm
-from lineage.assistant.planner import AskContext, NamedThing, Plan, plan, settle
+from lineage.assistant.planner import AskContext, NamedThing, Plan, complete_plan, plan
 from lineage.assistant.timephrases import Window, parse_window
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.metrics.schedules import next_tick
-from lineage.observability.explain import (
-    describe,
-    format_number,
-    format_time,
-    generate_explanation,
-    join_phrases,
-)
+from lineage.observability.explain import describe, generate_explanation
+from lineage.observability.formatting import format_number, format_time, join_phrases
+from lineage.observability.formatting import times as _times
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
-from lineage.observability.store import get_trace_lineage
+from lineage.observability.store import DEFAULT_LINEAGE_DEPTH, get_trace_lineage
 from lineage.observability.tracer import current_scope, trace_scope
 from lineage.workflows.models import Workflow
 
@@ -43,7 +40,7 @@ class Line:
 
 @dataclass
 class Answer:
-    intent: str
+    intent: Intent
     lines: list[Line] = field(default_factory=list)
     args: dict[str, Any] = field(default_factory=dict)
 
@@ -91,16 +88,18 @@ def answer_question(message: str, context: AskContext) -> Answer:
     """Plan (with the language model when one is configured) and carry out.
     Raises QuestionError for an empty or over-long question."""
     if settings.LINEAGE_LLM_URL and settings.LINEAGE_LLM_MODEL:
-        return carry_out(plan_with_llm(message, context), context)
-    return carry_out(plan(message, context), context)
+        return answer_plan(plan_with_llm(message, context), context)
+    return answer_plan(plan(message, context), context)
 
 
-def carry_out(the_plan: Plan, context: AskContext) -> Answer:
-    the_plan = settle(the_plan, context)  # whichever planner made it, it is complete or asks
-    answer = Answer(the_plan.intent, args=the_plan.args)
-    if the_plan.clarification:
-        return answer.say(the_plan.clarification)
-    return TOOLS[the_plan.intent](the_plan, context, answer)
+def answer_plan(question_plan: Plan, context: AskContext) -> Answer:
+    """Carry out a plan with the tool for its intent. Whichever planner made
+    it, it is completed first: complete, or asking back."""
+    question_plan = complete_plan(question_plan, context)
+    answer = Answer(question_plan.intent, args=question_plan.args)
+    if question_plan.clarification:
+        return answer.say(question_plan.clarification)
+    return TOOLS[question_plan.intent](question_plan, context, answer)
 
 
 def help_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
@@ -118,10 +117,10 @@ def help_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
 
 
 def _runs_of(context: AskContext, target: NamedThing, window: Window | None):
-    runs = ExecutionTrace.objects.filter(org_id__in=context.org_ids, subject=target.subject)
-    if window is not None:
-        runs = runs.filter(started_at__gte=window.start, started_at__lt=window.end)
-    return runs.order_by("-started_at", "-id")
+    traces = ExecutionTrace.objects.for_orgs(context.org_ids)
+    if window is None:
+        return traces.runs_of(target.subject)
+    return traces.runs_of(target.subject, window.start, window.end)
 
 
 def _the_run(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace | None:
@@ -135,7 +134,7 @@ def _the_run(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace 
         last = _runs_of(context, plan.target, None).first()
         if last is not None:
             answer.say(f"Its last run started at {format_time(last.started_at)}.", last)
-        if plan.target.kind != "metric":
+        if plan.target.kind != TraceType.METRIC:
             answer.say(f"Ask “why didn't {plan.target.name} run{when}?” to find out why.")
     return run
 
@@ -160,7 +159,7 @@ def impact_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     run = _the_run(plan, context, answer)
     if run is None:
         return answer
-    lineage = get_trace_lineage(run.id, direction="down", depth=20)
+    lineage = get_trace_lineage(run.id, direction="down", depth=DEFAULT_LINEAGE_DEPTH)
     descendants = [t for t in lineage.ordered_nodes() if t.id != run.id]
     if not descendants:
         return answer.say(f"{describe(run).title} ({format_time(run.started_at)}) triggered nothing.", run)
@@ -183,17 +182,12 @@ def _one_line(trace: ExecutionTrace) -> str:
 
 def failures_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     window = plan.window or _today(context)
-    failed = ExecutionTrace.objects.filter(
-        org_id__in=context.org_ids,
-        status=TraceStatus.FAILED,
-        started_at__gte=window.start,
-        started_at__lt=window.end,
-    )
+    traces = ExecutionTrace.objects.for_orgs(context.org_ids).started_between(window.start, window.end)
     if plan.trace_type:
-        failed = failed.filter(trace_type=plan.trace_type)
+        failed = traces.filter(status=TraceStatus.FAILED, trace_type=plan.trace_type)
     else:
-        failed = failed.exclude(trace_type=TraceType.STEP)  # told with their workflow
-    rows = list(failed.order_by("-started_at", "-id")[: MAX_LISTED + 1])
+        failed = traces.failed_runs()  # a step's failure is told with its workflow
+    rows = list(failed.newest_first()[: MAX_LISTED + 1])
     noun = plan.trace_type or "run"
     if not rows:
         return answer.say(f"No {noun}s failed {window.label}.")
@@ -243,7 +237,11 @@ MAX_READ = 200
 
 def why_not_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     window = plan.window or _last_day(context)
-    reasons = {"workflow": _why_not_workflow, "alert": _why_not_alert, "metric": _why_not_metric}
+    reasons = {
+        TraceType.WORKFLOW: _why_not_workflow,
+        TraceType.ALERT: _why_not_alert,
+        TraceType.METRIC: _why_not_metric,
+    }
     return reasons[plan.target.kind](plan.target, window, context, answer)
 
 
@@ -289,7 +287,7 @@ def _why_not_alert(target, window, context, answer) -> Answer:
 def _why_rule_did_not_fire(rule: AlertRule, window: Window, context, answer: Answer) -> Answer:
     if not rule.enabled:
         return answer.say(f"Alert {rule.name} is disabled, so it is never evaluated.")
-    target = NamedThing("alert", rule.pk, rule.name)
+    target = NamedThing(TraceType.ALERT, rule.pk, rule.name)
     evaluations = list(_runs_of(context, target, window)[:MAX_READ])
     fired = [e for e in evaluations if (e.outputs or {}).get("fired")]
     if fired:
@@ -301,10 +299,6 @@ def _why_rule_did_not_fire(rule: AlertRule, window: Window, context, answer: Ans
     if evaluations:
         return _quiet_evaluations(rule, evaluations, window, answer)
     return _why_not_evaluated(rule, window, context, answer)
-
-
-def _times(count: int) -> str:
-    return "once" if count == 1 else f"{count} times"
 
 
 def _quiet_evaluations(rule: AlertRule, evaluations, window: Window, answer: Answer) -> Answer:
@@ -331,7 +325,7 @@ def _quiet_evaluations(rule: AlertRule, evaluations, window: Window, answer: Ans
 
 def _why_not_evaluated(rule: AlertRule, window: Window, context, answer: Answer) -> Answer:
     """No evaluation in the window: the metric it watches tells why."""
-    metric = NamedThing("metric", rule.metric_id, rule.metric.name)
+    metric = NamedThing(TraceType.METRIC, rule.metric_id, rule.metric.name)
     runs = list(_runs_of(context, metric, window)[:MAX_READ])
     if runs and all(run.status == TraceStatus.FAILED for run in runs):
         answer.say(f"Alert {rule.name} was not evaluated {window.label}, because:")
@@ -371,7 +365,7 @@ def _failed_runs(metric: Metric, runs, window: Window, answer: Answer) -> Answer
 def _metric_did_not_run(metric: Metric, window: Window, context, answer: Answer) -> Answer:
     if not metric.enabled:
         return answer.say(f"Metric {metric.name} is disabled, so it did not run.")
-    last = _runs_of(context, NamedThing("metric", metric.pk, metric.name), None).first()
+    last = _runs_of(context, NamedThing(TraceType.METRIC, metric.pk, metric.name), None).first()
     answer.say(_schedule_reason(metric, window, context.now))
     if last is None:
         return answer.say(f"Metric {metric.name} has never run.")
@@ -412,11 +406,11 @@ def _schedule_reason(metric: Metric, window: Window, now) -> str:
 
 
 Tool = Callable[[Plan, AskContext, Answer], Answer]
-TOOLS: dict[str, Tool] = {
-    "help": help_tool,
-    "explain_trace": explain_tool,
-    "impact": impact_tool,
-    "list_failures": failures_tool,
-    "run_metric": run_metric_tool,
-    "why_not_run": why_not_tool,
+TOOLS: dict[Intent, Tool] = {
+    Intent.HELP: help_tool,
+    Intent.EXPLAIN: explain_tool,
+    Intent.IMPACT: impact_tool,
+    Intent.FAILURES: failures_tool,
+    Intent.RUN_METRIC: run_metric_tool,
+    Intent.WHY_NOT: why_not_tool,
 }

@@ -15,61 +15,44 @@ from typing import Any
 
 from django.conf import settings
 
+from lineage.assistant.intents import SPECS, Intent
 from lineage.assistant.planner import (
-    INTENTS,
+    NAMED_KINDS,
     AskContext,
     Plan,
+    complete_plan,
     find_name,
     find_trace,
     normalize,
     plan,
-    settle,
 )
 from lineage.assistant.timephrases import parse_window
+from lineage.observability.models import TraceType
 
 logger = logging.getLogger("lineage.assistant")
 MAX_REPLY_BYTES = 1_000_000
 
-_DESCRIPTIONS = {
-    "explain_trace": "Explain why a run happened (a trace id, or a workflow/alert/metric name).",
-    "why_not_run": "Explain why a workflow, alert or metric did NOT run or fire in a time window.",
-    "list_failures": "List failed runs in a time window, optionally of one trace type.",
-    "impact": "List what a run triggered downstream.",
-    "run_metric": "Run a metric now, by name.",
-    "help": "Say what can be asked.",
-}
 _ARGUMENTS = {
     "name": {"type": "string", "description": "workflow, alert or metric name, as the user wrote it"},
     "trace_id": {"type": "string", "description": "a trace id, or its first or last digits"},
     "time": {"type": "string", "description": "time phrase, e.g. 'this morning', 'at 10:05'"},
-    "trace_type": {"type": "string", "enum": ["metric", "alert", "workflow", "step"]},
+    "trace_type": {"type": "string", "enum": list(TraceType.values)},
 }
-# Which arguments each intent takes, and which of them it cannot do without.
-_SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "explain_trace": (("name", "trace_id", "time"), ()),
-    "why_not_run": (("name", "time"), ("name",)),
-    "list_failures": (("time", "trace_type"), ()),
-    "impact": (("name", "trace_id", "time"), ()),
-    "run_metric": (("name",), ("name",)),
-    "help": ((), ()),
-}
-
-
-def _tool(intent: str) -> dict[str, Any]:
-    accepted, required = _SIGNATURES[intent]
+def _tool(intent: Intent) -> dict[str, Any]:
+    spec = SPECS[intent]
     parameters = {
         "type": "object",
-        "properties": {name: _ARGUMENTS[name] for name in accepted},
-        "required": list(required),
+        "properties": {name: _ARGUMENTS[name] for name in spec.accepts},
+        "required": list(spec.requires),
         "additionalProperties": False,
     }
     return {
         "type": "function",
-        "function": {"name": intent, "description": _DESCRIPTIONS[intent], "parameters": parameters},
+        "function": {"name": str(intent), "description": spec.description, "parameters": parameters},
     }
 
 
-TOOLS = [_tool(intent) for intent in INTENTS]
+TOOLS = [_tool(intent) for intent in SPECS]
 SYSTEM_PROMPT = (
     "You route questions about automated runs (metrics, alerts, workflows) to exactly one "
     "tool. Always call one tool; copy names, ids and time phrases from the question."
@@ -95,7 +78,7 @@ def _endpoint() -> str:
     return url if url.endswith("/chat/completions") else f"{url}/chat/completions"
 
 
-def _ask_model(text: str) -> tuple[str, dict[str, str]]:
+def _ask_model(text: str) -> tuple[Intent, dict[str, str]]:
     body = {
         "model": settings.LINEAGE_LLM_MODEL,
         "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": text}],
@@ -131,24 +114,25 @@ def _post(request: urllib.request.Request) -> bytes:
     return body
 
 
-def _validated(intent: object, args: object) -> tuple[str, dict[str, str]]:
+def _validated(name: object, args: object) -> tuple[Intent, dict[str, str]]:
     """The model's call, checked against the tool it claims to call: a known
     intent, only its arguments, short strings, its required ones present."""
-    if intent not in _SIGNATURES or not isinstance(args, dict):
-        raise LlmReplyError(f"unexpected tool call {intent!r}")
-    accepted, required = _SIGNATURES[intent]
+    if name not in set(SPECS) or not isinstance(args, dict):
+        raise LlmReplyError(f"unexpected tool call {name!r}")
+    intent = Intent(name)
+    accepted, required = SPECS[intent].accepts, SPECS[intent].requires
     unknown = set(args) - set(accepted)
     if unknown:
         raise LlmReplyError(f"{intent} does not take {sorted(unknown)}")
     clean = {k: v.strip() for k, v in args.items() if isinstance(v, str) and 0 < len(v.strip()) <= 200}
     if set(clean) != set(args) or any(name not in clean for name in required):
         raise LlmReplyError(f"bad arguments for {intent}: {args!r}")
-    if clean.get("trace_type", "metric") not in _ARGUMENTS["trace_type"]["enum"]:
+    if clean.get("trace_type", TraceType.METRIC) not in TraceType.values:
         raise LlmReplyError(f"unknown trace type {clean['trace_type']!r}")
     return intent, clean
 
 
-def _plan_from(intent: str, args: dict[str, str], text: str, context: AskContext) -> Plan:
+def _plan_from(intent: Intent, args: dict[str, str], text: str, context: AskContext) -> Plan:
     """The model's call resolved like the rules resolve a question: names and
     ids only inside the user's organizations. What does not resolve is an
     error, so the rules get their turn."""
@@ -159,11 +143,11 @@ def _plan_from(intent: str, args: dict[str, str], text: str, context: AskContext
         if result.trace is None and not result.clarification:
             raise LlmReplyError(f"the model's trace id {args['trace_id']!r} is not an id")
     elif "name" in args:
-        kinds = ("metric",) if intent == "run_metric" else ("workflow", "alert", "metric")
+        kinds = (TraceType.METRIC,) if intent == Intent.RUN_METRIC else NAMED_KINDS
         result.target = find_name(args["name"].lower(), context.organization, kinds).target
         if result.target is None:
             raise LlmReplyError(f"the model named {args['name']!r}, which is not here")
         result.latest = result.window is None
-    elif intent in {"explain_trace", "impact"}:
+    elif intent in {Intent.EXPLAIN, Intent.IMPACT}:
         return plan(text, context)  # nothing named: let the rules read the question
-    return settle(result, context)
+    return complete_plan(result, context)

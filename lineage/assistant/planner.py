@@ -17,27 +17,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from lineage.alerts.models import AlertRule
+from lineage.assistant.intents import WHOLE_ORGANIZATION, Intent
 from lineage.assistant.timephrases import Window, parse_window
-from lineage.metrics.models import Metric
+from lineage.observability.ids import TraceNotFound, id_prefix, id_suffix, is_id_like
 from lineage.observability.jsonsafe import clean_text
-from lineage.observability.models import ExecutionTrace
-from lineage.observability.store import TraceNotFound
-from lineage.observability.trace_ids import (
-    find_trace_by_id,
-    id_prefix,
-    id_suffix,
-    is_id_like,
-    matching_id_fragment,
-    the_only_match,
-)
-from lineage.workflows.models import Workflow
+from lineage.observability.models import ExecutionTrace, TraceType
+from lineage.observability.subjects import Subject, definition_model, subject_for
 
 MAX_QUESTION_LENGTH = 500
-INTENTS = ("explain_trace", "why_not_run", "list_failures", "impact", "run_metric", "help")
-
-# Kinds of definition a name can refer to, and the subject prefix of their traces.
-KINDS = {"metric": Metric, "alert": AlertRule, "workflow": Workflow}
+# The kinds of definition a question can name, in the order ties go.
+NAMED_KINDS = (TraceType.WORKFLOW, TraceType.ALERT, TraceType.METRIC)
 
 
 @dataclass
@@ -60,12 +49,12 @@ class NamedThing:
 
     @property
     def subject(self) -> str:
-        return f"{self.kind}:{self.pk}"
+        return subject_for(self.kind, self.pk)
 
 
 @dataclass
 class Plan:
-    intent: str
+    intent: Intent
     target: NamedThing | None = None
     trace: ExecutionTrace | None = None
     window: Window | None = None
@@ -120,12 +109,12 @@ _RUN = re.compile(
 )
 _HELP = re.compile(r"^\s*(?:help|\?|what can (?:i|you)\b.*|examples?|how (?:do|does) (?:this|it) work.*)\s*\??\s*$")
 _INTENT_RULES = [
-    (_HELP, "help"),
-    (_WHY_NOT, "why_not_run"),
-    (_IMPACT, "impact"),
-    (_WHY, "explain_trace"),
-    (_RUN, "run_metric"),
-    (_FAILURES, "list_failures"),
+    (_HELP, Intent.HELP),
+    (_WHY_NOT, Intent.WHY_NOT),
+    (_IMPACT, Intent.IMPACT),
+    (_WHY, Intent.EXPLAIN),
+    (_RUN, Intent.RUN_METRIC),
+    (_FAILURES, Intent.FAILURES),
 ]
 # "the last run", not "the last hour" (a window).
 _LATEST = re.compile(
@@ -157,35 +146,35 @@ def plan(message: str, context: AskContext) -> Plan:
     text = normalize(message)
     trace, id_problem = find_trace(text, context)
     if id_problem:
-        return Plan("explain_trace", clarification=id_problem)
+        return Plan(Intent.EXPLAIN, clarification=id_problem)
     without_ids = _strip_ids(text)
     window = parse_window(without_ids, context.now)
     intent = detect_intent(without_ids)
-    if intent in ("help", "list_failures"):
+    if intent in WHOLE_ORGANIZATION:
         return Plan(intent, window=window, trace_type=_mentioned_trace_type(without_ids))
-    result = Plan(intent or "explain_trace", trace=trace, window=window)
+    result = Plan(intent or Intent.EXPLAIN, trace=trace, window=window)
     if trace is None:
         _choose_target(result, without_ids, context, named_intent=intent is not None)
     result.latest = bool(_LATEST.search(without_ids)) or (window is None and result.target is not None)
-    return settle(result, context)
+    return complete_plan(result, context)
 
 
 def _choose_target(result: Plan, text: str, context: AskContext, *, named_intent: bool) -> None:
     """A named definition, else (on a trace page) the trace being viewed,
     else a question back."""
-    kinds = ("metric",) if result.intent == "run_metric" else ("workflow", "alert", "metric")
+    kinds = (TraceType.METRIC,) if result.intent == Intent.RUN_METRIC else NAMED_KINDS
     lookup = find_name(text, context.organization, kinds)
     if lookup.target is not None:
         result.target = lookup.target
         return
     if not named_intent:
-        result.intent = "help"  # neither a question we know nor a name: say what can be asked
+        result.intent = Intent.HELP  # neither a question we know nor a name: say what can be asked
         return
     # On a trace page, a follow-up that names nothing known is about that
     # trace — except running something, which must be asked for plainly.
     viewed = None if lookup.ambiguous else _viewed_trace(context)
     plainly_this = _THIS.search(text) or not lookup.nearest
-    if viewed is not None and (result.intent != "run_metric" or plainly_this):
+    if viewed is not None and (result.intent != Intent.RUN_METRIC or plainly_this):
         result.trace = viewed
         return
     result.clarification = lookup.question or _ask_for_target(result.intent)
@@ -194,27 +183,28 @@ def _choose_target(result: Plan, text: str, context: AskContext, *, named_intent
 def _viewed_trace(context: AskContext) -> ExecutionTrace | None:
     if context.trace_id is None:
         return None
-    return ExecutionTrace.objects.filter(pk=context.trace_id, org_id__in=context.org_ids).first()
+    return ExecutionTrace.objects.for_orgs(context.org_ids).filter(pk=context.trace_id).first()
 
 
-def settle(result: Plan, context: AskContext) -> Plan:
+def complete_plan(result: Plan, context: AskContext) -> Plan:
     """Complete a plan from either planner: a trace stands for its definition
     where the intent needs one, and a plan missing what its intent needs asks
     for it instead."""
-    if result.clarification or result.intent in ("help", "list_failures"):
+    if result.clarification or result.intent in WHOLE_ORGANIZATION:
         return result
-    if result.trace is not None and result.target is None and result.intent in ("run_metric", "why_not_run"):
+    needs_definition = result.intent in (Intent.RUN_METRIC, Intent.WHY_NOT)
+    if result.trace is not None and result.target is None and needs_definition:
         result.target = definition_of(result.trace, context)
-        if result.intent == "run_metric":
+        if result.intent == Intent.RUN_METRIC:
             result.trace = None
-            if result.target is None or result.target.kind != "metric":
+            if result.target is None or result.target.kind != TraceType.METRIC:
                 result.clarification = (
                     "Only metrics can be run from chat, and that trace is not a run of one of "
                     "this organization's metrics. Name a metric, e.g. “run Daily revenue now”."
                 )
             return result
         if result.target is None:
-            result.intent = "explain_trace"  # a step: what happened to it is the answer
+            result.intent = Intent.EXPLAIN  # a step: what happened to it is the answer
     if result.target is None and result.trace is None:
         result.clarification = _ask_for_target(result.intent)
     return result
@@ -223,11 +213,11 @@ def settle(result: Plan, context: AskContext) -> Plan:
 def definition_of(trace: ExecutionTrace, context: AskContext) -> NamedThing | None:
     """The metric, alert or workflow a trace is a run of, if it is still
     defined in the organization being asked about."""
-    kind, _, pk = (trace.subject or "").partition(":")
-    if kind not in KINDS or not pk.isdigit():
+    subject = Subject.parse(trace.subject)
+    if subject is None or subject.kind not in NAMED_KINDS:
         return None
-    row = KINDS[kind].objects.filter(pk=int(pk), organization=context.organization).values_list("name").first()
-    return NamedThing(kind, int(pk), row[0]) if row else None
+    definition = subject.definition(context.organization.pk)
+    return NamedThing(subject.kind, subject.pk, definition.name) if definition else None
 
 
 def normalize(message: str) -> str:
@@ -241,7 +231,7 @@ def normalize(message: str) -> str:
     return text.lower().replace("’", "'")
 
 
-def detect_intent(text: str) -> str | None:
+def detect_intent(text: str) -> Intent | None:
     """The first rule that matches wins: the order settles questions that
     match several ("why didn't …" is also a "why …"). None: no rule matched."""
     for pattern, intent in _INTENT_RULES:
@@ -257,8 +247,8 @@ def _mentioned_trace_type(text: str) -> str | None:
     return None
 
 
-def _ask_for_target(intent: str) -> str:
-    if intent == "run_metric":
+def _ask_for_target(intent: Intent) -> str:
+    if intent == Intent.RUN_METRIC:
         return "Which metric should I run? Name it, e.g. “run Daily revenue now”."
     return "Which run do you mean? Name a workflow, alert or metric, or paste a trace id."
 
@@ -275,7 +265,7 @@ def _strip_ids(text: str) -> str:
 def find_trace(text: str, context: AskContext) -> tuple[ExecutionTrace | None, str]:
     """A trace named by a full id, a prefix or suffix of 6+ hex digits (the
     pages show the last 8), or an elided “0192…c3”, within the user's orgs."""
-    visible = ExecutionTrace.objects.filter(org_id__in=context.org_ids)
+    visible = ExecutionTrace.objects.for_orgs(context.org_ids)
     try:
         return _trace_named_in(text, visible, context.now), ""
     except TraceNotFound as problem:
@@ -285,15 +275,14 @@ def find_trace(text: str, context: AskContext) -> tuple[ExecutionTrace | None, s
 def _trace_named_in(text: str, visible, now: datetime) -> ExecutionTrace | None:
     full = _UUID.search(text)
     if full:
-        return find_trace_by_id(full[0], visible)
+        return visible.find_by_id(full[0])
     elided = _ELIDED_ID.search(text)
     if elided:
-        matches = visible.filter(id_prefix(elided[1]), id_suffix(elided[2]))
-        return the_only_match(matches, elided[0])
+        return visible.filter(id_prefix(elided[1]), id_suffix(elided[2])).only_one(elided[0])
     for token in filter(is_id_like, _HEX_RUN.findall(text)):
         if len(token.replace("-", "")) > 32:
             raise TraceNotFound(f"“{token}” is longer than a trace id.")
-        return the_only_match(matching_id_fragment(visible, token, now), token)
+        return visible.with_id_fragment(token, now).only_one(token)
     return None
 
 
@@ -317,7 +306,7 @@ _FILLER = set(
 def org_names(organization, kinds) -> list[NamedThing]:
     names = []
     for kind in kinds:
-        model = KINDS[kind]
+        model = definition_model(kind)
         for pk, name in model.objects.filter(organization=organization).values_list("pk", "name"):
             names.append(NamedThing(kind, pk, name))
     return names

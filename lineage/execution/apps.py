@@ -6,6 +6,6 @@ class ExecutionConfig(AppConfig):
     label = "execution"
 
     def ready(self) -> None:
-        # The metric describer and the run_metric step kind live here: only the
-        # execution engine knows how metrics are computed.
-        from lineage.execution import describers, steps  # noqa: F401
+        # The run_metric step kind lives here: running a metric from a
+        # workflow runs what its value sets off, which only execution knows.
+        from lineage.execution import steps  # noqa: F401

@@ -10,11 +10,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import models
-
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
+from lineage.observability.subjects import Subject
 from lineage.workflows.engine import run_workflow
 from lineage.workflows.models import Workflow
 
@@ -37,9 +36,9 @@ def _rerun_workflow(workflow: Workflow, failed: ExecutionTrace) -> uuid.UUID:
     return run.trace_id
 
 
-RERUNNERS: dict[str, tuple[type[models.Model], Callable[[Any, ExecutionTrace], uuid.UUID]]] = {
-    TraceType.METRIC: (Metric, _rerun_metric),
-    TraceType.WORKFLOW: (Workflow, _rerun_workflow),
+RERUNNERS: dict[str, Callable[[Any, ExecutionTrace], uuid.UUID]] = {
+    TraceType.METRIC: _rerun_metric,
+    TraceType.WORKFLOW: _rerun_workflow,
 }
 
 
@@ -57,15 +56,14 @@ def rerun(trace: ExecutionTrace) -> uuid.UUID:
         raise CannotRerun(
             f"a {trace.trace_type} is not re-run on its own; re-run its metric or workflow"
         )
-    model, run = RERUNNERS[trace.trace_type]
-    return run(_definition(trace, model), trace)
+    return RERUNNERS[trace.trace_type](_definition(trace), trace)
 
 
-def _definition(trace: ExecutionTrace, model: type[models.Model]) -> Any:
-    kind, _, pk = trace.subject.partition(":")
+def _definition(trace: ExecutionTrace) -> Any:
+    subject = Subject.parse(trace.subject)
     definition = None
-    if kind == trace.trace_type and pk.isdigit():
-        definition = model.objects.filter(pk=int(pk), organization_id=trace.org_id).first()
+    if subject is not None and subject.kind == trace.trace_type:
+        definition = subject.definition(trace.org_id)
     if definition is None:
         raise CannotRerun(f"its {trace.trace_type} ({trace.subject or 'unknown'}) was deleted")
     return definition

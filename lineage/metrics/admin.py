@@ -13,7 +13,7 @@ from django.utils.html import format_html
 
 from lineage.metrics.models import Metric, MetricValue
 from lineage.observability.admin import ReadOnlyAdmin
-from lineage.observability.models import short_trace_id
+from lineage.observability.ids import short_trace_id
 
 
 @admin.register(Metric)

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MetricsConfig(AppConfig):
     name = "lineage.metrics"
     label = "metrics"
+
+    def ready(self) -> None:
+        from lineage.metrics import describers  # noqa: F401  (registers the describer)
+        from lineage.metrics.models import Metric
+        from lineage.observability.models import TraceType
+        from lineage.observability.subjects import register_definition
+
+        register_definition(TraceType.METRIC, Metric)

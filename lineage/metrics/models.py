@@ -1,30 +1,19 @@
 from __future__ import annotations
 
-import sqlparse
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from lineage.metrics.schedules import next_tick, validate_cron
+from lineage.metrics.sql import validate_single_select
+from lineage.observability.subjects import subject_for
 from lineage.tenancy.models import Organization
 
 
 class MetricKind(models.TextChoices):
     SQL = "sql", "SQL query"
     PYTHON = "python", "Python callable"
-
-
-def validate_single_select(sql: str) -> None:
-    """A metric query is one SELECT (or WITH … SELECT) statement, nothing else."""
-    statements = [s for s in sqlparse.parse(sql) if s.token_first(skip_cm=True) is not None]
-    if len(statements) != 1:
-        raise ValidationError(
-            f"A metric query must be exactly one SELECT statement; found {len(statements)}."
-        )
-    kind = statements[0].get_type()
-    if kind != "SELECT":
-        raise ValidationError(f"A metric query must be a SELECT statement, not {kind}.")
 
 
 class Metric(models.Model):
@@ -69,7 +58,7 @@ class Metric(models.Model):
 
     @property
     def subject(self) -> str:
-        return f"metric:{self.pk}"
+        return subject_for("metric", self.pk)
 
     def clean(self) -> None:
         if self.kind == MetricKind.SQL:

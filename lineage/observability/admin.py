@@ -8,7 +8,6 @@ imports no engine, so the re-run action is registered by the execution app.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +18,9 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
+from lineage.observability.formatting import format_duration, format_json
+from lineage.observability.ids import id_fragment_condition, is_id_like
 from lineage.observability.models import ExecutionTrace
-from lineage.observability.trace_ids import id_fragment_condition, is_id_like
 
 # Actions registered by engines; ExecutionTraceAdmin reads the list per request.
 TRACE_ACTIONS: list[Callable[..., Any]] = []
@@ -33,20 +33,12 @@ def register_trace_action(action: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def pretty_json(value: Any) -> str:
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-    return format_html('<pre class="lineage-json">{}</pre>', text)
+    return format_html('<pre class="lineage-json">{}</pre>', format_json(value))
 
 
 def _admin_link(trace_id: uuid.UUID, text: str) -> str:
     url = reverse("admin:observability_executiontrace_change", args=[trace_id])
     return format_html('<a href="{}">{}</a>', url, text)
-
-
-def _format_duration(trace: ExecutionTrace) -> str:
-    if trace.duration is None:
-        return "—"
-    seconds = trace.duration.total_seconds()
-    return f"{seconds:.2f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -146,7 +138,7 @@ class ExecutionTraceAdmin(ReadOnlyAdmin):
 
     @admin.display(description="duration")
     def duration_display(self, trace: ExecutionTrace) -> str:
-        return _format_duration(trace)
+        return format_duration(trace.duration)
 
     @admin.display(description="open")
     def links(self, trace: ExecutionTrace) -> str:
@@ -167,7 +159,7 @@ class ExecutionTraceAdmin(ReadOnlyAdmin):
 
     @admin.display(description="caused by")
     def caused_by(self, trace: ExecutionTrace) -> str:
-        parents = {t.id: t for t in ExecutionTrace.objects.filter(id__in=trace.dependencies)}
+        parents = {t.id: t for t in ExecutionTrace.objects.parents_of(trace)}
         items = [
             _admin_link(pid, str(parents[pid])) if pid in parents else f"deleted trace {pid}"
             for pid in dict.fromkeys(trace.dependencies)
@@ -176,10 +168,7 @@ class ExecutionTraceAdmin(ReadOnlyAdmin):
 
     @admin.display(description="led to")
     def led_to(self, trace: ExecutionTrace) -> str:
-        # dependencies @> ARRAY[id]: served by the GIN index on dependencies.
-        children = ExecutionTrace.objects.filter(dependencies__contains=[trace.id]).order_by(
-            "started_at"
-        )[:CHILDREN_SHOWN]
+        children = ExecutionTrace.objects.children_of(trace.id)[:CHILDREN_SHOWN]
         items = [(_admin_link(child.id, str(child)),) for child in children]
         return format_html_join("", "<div>{}</div>", items) or "nothing"
 

@@ -7,18 +7,12 @@ into phrases (see `Description`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from django.utils import timezone
-
-from lineage.observability.models import (
-    ExecutionTrace,
-    TraceSource,
-    TraceStatus,
-    short_trace_id,
-)
+from lineage.observability.formatting import format_time, join_phrases, sentence_case
+from lineage.observability.ids import short_trace_id
+from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus
 from lineage.observability.store import MAX_LINEAGE_DEPTH, Lineage, get_trace_lineage
 
 
@@ -64,12 +58,35 @@ def describe(trace: ExecutionTrace) -> Description:
 
 @dataclass
 class ExplanationStep:
-    trace_id: uuid.UUID
-    trace_type: str
-    name: str
-    status: str
-    sentence: str
+    """One trace of the chain.
+
+    sentence: how it reads in the explanation's text; empty for a root
+              cause, which its child's sentence tells ("because metric X
+              computed 10 on its schedule").
+    line:     how it reads on a line of its own, as the trace page's chain
+              shows it: never empty.
+    """
+
     trace: ExecutionTrace = field(repr=False)
+    sentence: str
+    line: str
+    is_subject: bool = False  # the trace asked about
+
+    @property
+    def trace_id(self) -> uuid.UUID:
+        return self.trace.id
+
+    @property
+    def trace_type(self) -> str:
+        return self.trace.trace_type
+
+    @property
+    def name(self) -> str:
+        return self.trace.name
+
+    @property
+    def status(self) -> str:
+        return self.trace.status
 
 
 @dataclass
@@ -95,17 +112,11 @@ def generate_explanation(trace_id: object) -> Explanation:
     # Nearest first: the trace asked about, its parents, their parents …
     chain = sorted(lineage.nodes.values(), key=lambda t: (-lineage.depths[t.id], t.started_at))
     rerun_ids = _rerun_ids(lineage)
-    steps = [
-        ExplanationStep(
-            trace.id,
-            trace.trace_type,
-            trace.name,
-            trace.status,
-            _sentence(trace, lineage, rerun=trace.id in rerun_ids),
-            trace,
-        )
-        for trace in chain
-    ]
+    steps = []
+    for trace in chain:
+        sentence = _sentence(trace, lineage, rerun=trace.id in rerun_ids)
+        line = sentence or root_sentence(trace)
+        steps.append(ExplanationStep(trace, sentence, line, trace.id == lineage.root_id))
     text = " ".join(step.sentence for step in steps if step.sentence)
     return Explanation(lineage.root_id, text, list(reversed(steps)), sorted(lineage.missing))
 
@@ -131,13 +142,17 @@ def _sentence(trace: ExecutionTrace, lineage: Lineage, *, rerun: bool = False) -
         causes = [_cause(parent_id, lineage, trace) for parent_id in parent_ids]
         why = f"{description.title} {description.ran} because {join_phrases(causes)}."
     elif is_asked_about or rerun:
-        outcome = description.outcome
-        why = f"{outcome[0].upper()}{outcome[1:]} {origin(trace)}."
+        why = root_sentence(trace)
     else:
         return ""
     if is_asked_about:
         why += _status_sentence(trace, description)
     return why
+
+
+def root_sentence(trace: ExecutionTrace) -> str:
+    """What a trace with no parent did, and how it was started."""
+    return f"{sentence_case(describe(trace).outcome)} {origin(trace)}."
 
 
 def _cause(parent_id: uuid.UUID, lineage: Lineage, child: ExecutionTrace) -> str:
@@ -203,28 +218,25 @@ def _how_started(trace: ExecutionTrace) -> str:
     return f"from chat{who}" if trace.source == TraceSource.CHAT else f"by hand{who}"
 
 
-def join_phrases(parts: Iterable[str]) -> str:
-    """“a”, “a and b”, “a, b and c”."""
-    parts = list(parts)
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+def why_each_ran(runs: list[ExecutionTrace]) -> dict[uuid.UUID, str]:
+    """A one-line why per run (“Because alert X fired …”, “Ran on its
+    schedule.”), told by each run's direct parents, which are fetched in one
+    query for all the runs."""
+    parent_ids = {parent_id for run in runs for parent_id in run.dependencies}
+    parents = (
+        {p.id: p for p in ExecutionTrace.objects.filter(id__in=parent_ids)} if parent_ids else {}
+    )
+    return {run.id: _why_ran(run, parents) for run in runs}
 
 
-def format_number(value: object) -> str:
-    """12840.0 → “12,840”; 0.125 → “0.125”; text stays text."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.4f}".rstrip("0").rstrip(".")
-
-
-def format_time(moment: datetime | None) -> str:
-    """“10:05” today, “Nov 27 10:05” on another day (in the display time zone)."""
-    if moment is None:
-        return "an unknown time"
-    local = timezone.localtime(moment)
-    if local.date() == timezone.localdate():
-        return local.strftime("%H:%M")
-    return local.strftime("%b %-d %H:%M")
+def _why_ran(run: ExecutionTrace, parents: dict[uuid.UUID, ExecutionTrace]) -> str:
+    if not run.dependencies:
+        return f"Ran {origin(run)}."
+    causes = [
+        cause_of(run, parents[p])
+        for p in dict.fromkeys(run.dependencies)
+        if p in parents and parents[p].org_id == run.org_id
+    ]
+    if not causes:
+        return "Caused by a trace that no longer exists."
+    return f"Because {join_phrases(causes)}."

@@ -31,10 +31,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType, short_trace_id
+from lineage.observability.formatting import format_duration
+from lineage.observability.ids import short_trace_id
+from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
 from lineage.observability.store import Lineage
 
 UrlFor = Callable[[uuid.UUID], str]
+
+# Levels of causes and effects the trace page's graph panel draws, by
+# default and at most.
+DEFAULT_GRAPH_DEPTH = 5
+MAX_GRAPH_DEPTH = 20
 
 SHAPES = {
     TraceType.METRIC: "ellipse",
@@ -150,8 +157,7 @@ def _missing_name(trace_id: uuid.UUID) -> str:
 def _duration(trace: ExecutionTrace) -> str:
     if trace.duration is None:
         return "not finished"
-    seconds = trace.duration.total_seconds()
-    return f"took {seconds:.2f} s" if seconds < 60 else f"took {seconds / 60:.1f} min"
+    return f"took {format_duration(trace.duration)}"
 
 
 def _clock(trace: ExecutionTrace) -> str:

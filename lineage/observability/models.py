@@ -1,13 +1,28 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.db import models
-from django.db.models.functions import Cast, Reverse
+from django.db import connections, models
+from django.db.models import Count, F, Q, TextField, Value, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
 
-from lineage.observability.ids import uuid7
+from lineage.observability.ids import (
+    TraceNotFound,
+    checked_id_fragment,
+    id_fragment_condition,
+    id_prefix,
+    id_suffix,
+    reversed_id,
+    short_trace_id,
+    uuid7,
+)
 from lineage.tenancy.models import Organization
 
 
@@ -35,19 +50,193 @@ class TraceStatus(models.TextChoices):
 
 TRACEBACK_MARKER = "Traceback (most recent call last)"
 
-FINISHED_STATUSES = {TraceStatus.SUCCEEDED, TraceStatus.FAILED, TraceStatus.ABANDONED}
+
+# Eight digits repeat (an 8-digit suffix is 32 random bits: ~100 pairs among a
+# million traces), so a short id means the recent trace when an old one shares it.
+RECENT_IDS = timedelta(days=7)
+# Trace rows are written on their own autocommit connection (see store.py).
+TRACE_DB = "traces"
 
 
-def reversed_id() -> Reverse:
-    """The id as text read backwards: a short id (a suffix) becomes a prefix,
-    which the trace_id_reversed index answers."""
-    return Reverse(Cast("id", models.TextField()))
+class ExecutionTraceQuerySet(models.QuerySet):
+    """Every question the product asks of traces. Each names the index that
+    answers it; views, commands, the admin and the assistant call these
+    instead of building filters of their own."""
+
+    def for_org(self, org: Any) -> ExecutionTraceQuerySet:
+        return self.filter(org_id=getattr(org, "pk", org))
+
+    def for_orgs(self, org_ids: Sequence[int]) -> ExecutionTraceQuerySet:
+        return self.filter(org_id__in=list(org_ids))
+
+    def newest_first(self) -> ExecutionTraceQuerySet:
+        # trace_list: (org, started_at desc, id desc)
+        return self.order_by("-started_at", "-id")
+
+    def started_between(
+        self, start: datetime | None, end: datetime | None = None
+    ) -> ExecutionTraceQuerySet:
+        traces = self
+        if start is not None:
+            traces = traces.filter(started_at__gte=start)
+        if end is not None:
+            traces = traces.filter(started_at__lt=end)
+        return traces
+
+    def runs_of(
+        self, subject: str, start: datetime | None = None, end: datetime | None = None
+    ) -> ExecutionTraceQuerySet:
+        """The runs of one definition, newest first. Used by the definition
+        pages and the assistant; trace_subject: (org, subject, started_at desc)."""
+        return self.filter(subject=subject).started_between(start, end).newest_first()
+
+    def children_of(self, trace_id: uuid.UUID) -> ExecutionTraceQuerySet:
+        """Traces naming `trace_id` among their causes, oldest first.
+        dependencies @> ARRAY[id]: the GIN index trace_dependencies."""
+        return self.filter(dependencies__contains=[trace_id]).order_by("started_at", "id")
+
+    def parents_of(self, trace: ExecutionTrace) -> ExecutionTraceQuerySet:
+        """The traces `trace` names as its causes that still exist (primary key)."""
+        return self.filter(id__in=list(trace.dependencies))
+
+    def steps_of(self, workflow_trace: ExecutionTrace) -> ExecutionTraceQuerySet:
+        """A workflow run's step traces in the order they ran (GIN index)."""
+        return self.filter(org_id=workflow_trace.org_id, trace_type=TraceType.STEP).children_of(
+            workflow_trace.id
+        )
+
+    def failed_runs(self) -> ExecutionTraceQuerySet:
+        """Failed runs, steps left out: a step's failure is told with its
+        workflow. trace_status: (org, status, started_at desc)."""
+        return self.filter(status=TraceStatus.FAILED).exclude(trace_type=TraceType.STEP)
+
+    def failure_groups(self) -> list[ExecutionTrace]:
+        """Failed runs grouped by what failed, in one query: per group its
+        latest failed trace, annotated with `failures` (the group's count) and
+        `failed_step_name`; newest failure first. A workflow's failures are
+        grouped by the step that failed (outputs.failed_step). Used by the
+        Failures page; trace_status."""
+        group = [F("trace_type"), F("what"), F("failed_step_name")]
+        latest = (
+            self.failed_runs()
+            .annotate(
+                # Ad-hoc runs have no subject; their name tells them apart.
+                what=Coalesce(NullIf("subject", Value("")), "name", output_field=TextField()),
+                failed_step_name=KT("outputs__failed_step__name"),
+                failed_step_position=KT("outputs__failed_step__position"),
+                failures=Window(Count("id"), partition_by=group),
+            )
+            .order_by("trace_type", "what", "failed_step_name", "-started_at", "-id")
+            .distinct("trace_type", "what", "failed_step_name")
+        )
+        return sorted(latest, key=lambda trace: (trace.started_at, trace.id), reverse=True)
+
+    def before_position(self, started_at: datetime, trace_id: uuid.UUID) -> ExecutionTraceQuerySet:
+        """Traces listed after (started_at, id) newest first: the keyset page
+        after that row. `started_at <= t` is the trace_list index range;
+        excluding the rows at t that are not older by id breaks ties."""
+        return self.filter(started_at__lte=started_at).exclude(
+            started_at=started_at, id__gte=trace_id
+        )
+
+    def matching_text(self, text: str) -> ExecutionTraceQuerySet:
+        """Name or error containing `text`, or an id starting or ending with
+        it (a short id copied from a page finds its trace).
+
+        No trigram index (the embedded server ships without pg_trgm): the scan
+        walks the org's trace_list index newest first and stops at the page
+        size, so common words are cheap; a word found nowhere reads the whole
+        history (~0.35 s at a million traces; a window narrows it)."""
+        condition = Q(name__icontains=text) | Q(error__icontains=text)
+        by_id = id_fragment_condition(text)
+        return self.filter(condition | by_id if by_id is not None else condition)
+
+    def with_id_fragment(self, fragment: str, now: datetime | None = None) -> ExecutionTraceQuerySet:
+        """Traces whose id starts with `fragment` (primary key), or else ends
+        with it (trace_id_reversed): those of the last week when there are
+        any, else all of them."""
+        by_prefix = self.filter(id_prefix(fragment.replace("-", "")))
+        if by_prefix.exists():
+            return by_prefix
+        by_suffix = self.filter(id_suffix(fragment))
+        recent = by_suffix.filter(started_at__gte=(now or timezone.now()) - RECENT_IDS)
+        return recent if recent.exists() else by_suffix
+
+    def only_one(self, shown: str) -> ExecutionTrace:
+        """The one trace here; TraceNotFound when there is none or several."""
+        found = list(self.order_by("-started_at")[:2])
+        if not found:
+            raise TraceNotFound(f"No trace id matches “{shown}”.")
+        if len(found) > 1:
+            raise TraceNotFound(f"Several traces match “{shown}”; give more of the id.")
+        return found[0]
+
+    def find_by_id(self, value: str, now: datetime | None = None) -> ExecutionTrace:
+        """A trace from a whole id, or a unique prefix or suffix of at least
+        six hex digits. TraceNotFound, with a message for the user, otherwise."""
+        text = value.strip().lower()
+        try:
+            trace_id = uuid.UUID(text)
+        except ValueError:
+            fragment = checked_id_fragment(value)
+            return self.with_id_fragment(fragment, now).only_one(text)
+        trace = self.filter(pk=trace_id).first()
+        if trace is None:
+            raise TraceNotFound(f"No trace with id {trace_id}.")
+        return trace
+
+    # --- Retention (the prune_traces command) ---------------------------------
+
+    def running_since(self, before: datetime) -> ExecutionTraceQuerySet:
+        """Traces still `running` that started before `before` (trace_status)."""
+        return self.filter(status=TraceStatus.RUNNING, started_at__lt=before)
+
+    def mark_abandoned(self, reason: str) -> int:
+        """Mark these traces abandoned now, on the traces connection."""
+        return self.using(TRACE_DB).update(
+            status=TraceStatus.ABANDONED, completed_at=timezone.now(), error=reason
+        )
+
+    def delete_in_batches(
+        self, batch_size: int, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Delete these traces a batch at a time, each batch its own short
+        transaction (its locks and WAL stay small); returns how many."""
+        ids_sql, params = self.order_by().values("id").query.sql_with_params()
+        total = 0
+        with connections[TRACE_DB].cursor() as cursor:
+            while True:
+                cursor.execute(
+                    f"DELETE FROM execution_traces WHERE id IN ({ids_sql} LIMIT %s)",
+                    [*params, batch_size],
+                )
+                total += cursor.rowcount
+                if cursor.rowcount < batch_size:
+                    return total
+                if progress is not None:
+                    progress(total)
 
 
-def short_trace_id(trace_id: object) -> str:
-    """The last 8 hex digits of an id, for people. Not the first 8: a
-    time-ordered id starts with its timestamp, the same for a minute's traces."""
-    return str(trace_id)[-8:]
+class ExecutionTraceManager(models.Manager.from_queryset(ExecutionTraceQuerySet)):
+    def latest_runs_of(
+        self, org_id: int, subjects: Sequence[str], per_subject: int
+    ) -> list[ExecutionTrace]:
+        """The latest runs of each definition, newest first, in one query: a
+        LATERAL lookup per subject on trace_subject. Used by the definition lists."""
+        return list(
+            self.raw(
+                """
+                SELECT t.* FROM unnest(%s::text[]) AS s(subject)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM execution_traces
+                    WHERE org_id = %s AND subject = s.subject
+                    ORDER BY started_at DESC LIMIT %s
+                ) AS t
+                ORDER BY t.started_at DESC
+                """,
+                [list(subjects), org_id, per_subject],
+            )
+        )
 
 
 class ExecutionTrace(models.Model):
@@ -72,6 +261,8 @@ class ExecutionTrace(models.Model):
     error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExecutionTraceManager()
 
     class Meta:
         db_table = "execution_traces"
@@ -121,6 +312,3 @@ class ExecutionTrace(models.Model):
         """Exception type and message, without the traceback."""
         return self.error.split(TRACEBACK_MARKER, 1)[0].strip()
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_STATUSES

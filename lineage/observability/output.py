@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from lineage.observability.models import ExecutionTrace
-from lineage.observability.store import get_trace_lineage
+from lineage.observability.store import MAX_LINEAGE_DEPTH, get_trace_lineage
 from lineage.observability.tracer import TraceScope, trace_scope
 
 
@@ -46,7 +46,7 @@ def trace_table(traces: Iterable[ExecutionTrace]) -> str:
 
 def print_chain(stdout, trace_id, *, as_json: bool) -> None:
     """Every trace a run created: its first trace and all its descendants."""
-    lineage = get_trace_lineage(trace_id, direction="down", depth=100)
+    lineage = get_trace_lineage(trace_id, direction="down", depth=MAX_LINEAGE_DEPTH)
     traces = sorted(lineage.nodes.values(), key=lambda t: (t.started_at, str(t.id)))
     if as_json:
         stdout.write(json.dumps([trace_as_dict(t) for t in traces], indent=2))

@@ -6,8 +6,9 @@ work it describes, and a `running` trace must be visible to other sessions.
 """
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,30 +17,17 @@ from django.db import connections
 from django.utils import timezone
 
 from lineage.observability import jsonsafe
-from lineage.observability.ids import uuid7
-from lineage.observability.models import ExecutionTrace, TraceStatus
+from lineage.observability.ids import TraceNotFound, parse_trace_id, uuid7
+from lineage.observability.models import TRACE_DB, ExecutionTrace, TraceStatus
 
-TRACE_DB = "traces"
+# How far lineage walks go: by default (the commands, the assistant) and at
+# most (an explanation walks the whole ancestry up to this bound).
 DEFAULT_LINEAGE_DEPTH = 20
 MAX_LINEAGE_DEPTH = 100
 
 _JSON_FIELDS = {"inputs", "outputs"}
 _TEXT_FIELDS = {"status", "error", "name", "subject", "source"}
 _UPDATABLE = _JSON_FIELDS | _TEXT_FIELDS | {"completed_at", "started_at", "dependencies"}
-
-
-class TraceNotFound(LookupError):
-    pass
-
-
-def parse_trace_id(value: object) -> uuid.UUID:
-    """A trace id from user input; TraceNotFound when it is not a UUID."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value).strip())
-    except ValueError:
-        raise TraceNotFound(f"“{value}” is not a trace id (expected a UUID).") from None
 
 
 def create_trace(
@@ -244,17 +232,32 @@ def _link(lineage: Lineage, include_missing: bool) -> None:
                 lineage.edges.add((parent_id, trace.id))
 
 
-def recent_traces_for_subjects(org_id: int, subjects: Sequence[str], per_subject: int):
-    """The latest runs of each definition, newest first, in one query."""
-    return ExecutionTrace.objects.raw(
-        """
-        SELECT t.* FROM unnest(%s::text[]) AS s(subject)
-        CROSS JOIN LATERAL (
-            SELECT * FROM execution_traces
-            WHERE org_id = %s AND subject = s.subject
-            ORDER BY started_at DESC LIMIT %s
-        ) AS t
-        ORDER BY t.started_at DESC
-        """,
-        [list(subjects), org_id, per_subject],
-    )
+def lineage_plan_problems(root: uuid.UUID, depth: int = DEFAULT_LINEAGE_DEPTH) -> list[str]:
+    """What is wrong with the lineage queries' plans for this root: a
+    sequential scan of execution_traces, or children not found through the
+    GIN index on dependencies. Empty when both plans are right. The
+    benchmark and the tests check the plans of real lineages with this."""
+    problems = []
+    for label, sql in (("ancestors", _ANCESTORS_SQL), ("descendants", _DESCENDANTS_SQL)):
+        with connections["default"].cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, {"root": root, "depth": depth})
+            document = cursor.fetchone()[0]
+        if isinstance(document, str):
+            document = json.loads(document)
+        nodes = list(_plan_nodes(document[0]["Plan"]))
+        if any(
+            n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "execution_traces"
+            for n in nodes
+        ):
+            problems.append(f"{label}: sequential scan of execution_traces")
+        if label == "descendants" and not any(
+            n.get("Index Name") == "trace_dependencies" for n in nodes
+        ):
+            problems.append("descendants: children not found with the GIN index trace_dependencies")
+    return problems
+
+
+def _plan_nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)

@@ -51,8 +51,3 @@ class Membership(models.Model):
         """Editors and owners may start runs by hand or from chat."""
         return self.role in {Role.EDITOR, Role.OWNER}
 
-
-def organizations_for(user) -> models.QuerySet[Organization]:
-    if not user.is_authenticated:
-        return Organization.objects.none()
-    return Organization.objects.filter(memberships__user=user)

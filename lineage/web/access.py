@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from lineage.observability.ids import TraceNotFound, parse_trace_id
 from lineage.observability.models import ExecutionTrace
-from lineage.observability.store import TraceNotFound, parse_trace_id
+from lineage.tenancy.models import Membership
 
 
 def member_org_ids(request: HttpRequest) -> list[int]:
@@ -18,7 +19,21 @@ def member_org_ids(request: HttpRequest) -> list[int]:
 
 def visible_traces(request: HttpRequest) -> QuerySet[ExecutionTrace]:
     """Traces of every organization the user belongs to."""
-    return ExecutionTrace.objects.filter(org_id__in=member_org_ids(request))
+    return ExecutionTrace.objects.for_orgs(member_org_ids(request))
+
+
+def org_traces(request: HttpRequest) -> QuerySet[ExecutionTrace]:
+    """Traces of the organization being viewed (lists show one organization)."""
+    if request.organization is None:
+        return ExecutionTrace.objects.none()
+    return ExecutionTrace.objects.for_org(request.organization)
+
+
+def org_definitions(request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    """Metrics, alert rules or workflows of the organization being viewed."""
+    if request.organization is None:
+        return queryset.none()
+    return queryset.filter(organization=request.organization)
 
 
 def get_trace_or_404(request: HttpRequest, trace_id: object) -> ExecutionTrace:
@@ -40,8 +55,14 @@ def get_definition_or_404(request: HttpRequest, queryset: QuerySet, pk: object):
         raise Http404("Not found.") from None
 
 
-def membership_for(request: HttpRequest, organization_id: int):
+def membership_for(request: HttpRequest, organization_id: int) -> Membership | None:
     return next(
         (m for m in getattr(request, "memberships", []) if m.organization_id == organization_id),
         None,
     )
+
+
+def can_run(request: HttpRequest, organization_id: int) -> bool:
+    """Whether the user may start runs in this organization (editors, owners)."""
+    membership = membership_for(request, organization_id)
+    return membership is not None and membership.can_run

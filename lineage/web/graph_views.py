@@ -8,21 +8,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.vary import vary_on_headers
 
-from lineage.observability.graph import GraphRenderError, lineage_svg, lineage_to_dot
+from lineage.observability.graph import (
+    DEFAULT_GRAPH_DEPTH,
+    MAX_GRAPH_DEPTH,
+    GraphRenderError,
+    lineage_svg,
+    lineage_to_dot,
+)
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import Lineage, get_trace_lineage
 from lineage.web.access import get_trace_or_404
+from lineage.web.rendering import trace_url
 
 logger = logging.getLogger("lineage.web")
 
 DIRECTIONS = ("both", "up", "down")
 DEFAULT_DIRECTION = "both"
-DEFAULT_DEPTH = 5
-MAX_DEPTH = 20
 # A standalone SVG opened from our origin must not run anything it contains.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -30,7 +34,7 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 @dataclass(frozen=True)
 class GraphParams:
     direction: str = DEFAULT_DIRECTION
-    depth: int = DEFAULT_DEPTH
+    depth: int = DEFAULT_GRAPH_DEPTH
 
 
 def graph_params(query: Mapping[str, str]) -> GraphParams:
@@ -40,40 +44,25 @@ def graph_params(query: Mapping[str, str]) -> GraphParams:
     if direction not in DIRECTIONS:
         direction = DEFAULT_DIRECTION
     try:
-        depth = int(query.get("depth", DEFAULT_DEPTH))
+        depth = int(query.get("depth", DEFAULT_GRAPH_DEPTH))
     except (TypeError, ValueError):
-        depth = DEFAULT_DEPTH
-    if not 1 <= depth <= MAX_DEPTH:
-        depth = DEFAULT_DEPTH
+        depth = DEFAULT_GRAPH_DEPTH
+    if not 1 <= depth <= MAX_GRAPH_DEPTH:
+        depth = DEFAULT_GRAPH_DEPTH
     return GraphParams(direction, depth)
 
 
-def trace_url(trace_id: uuid.UUID) -> str:
-    return reverse("web:trace-detail", args=[trace_id])
-
-
-def visible_lineage(trace: ExecutionTrace, params: GraphParams) -> Lineage:
-    """The trace's lineage, without any trace of another organization.
-
-    Engines only link traces within one organization, but `dependencies` is
-    a plain array: should one ever name a foreign trace, it is left out
-    rather than shown (or confirmed to exist) to this organization's users.
-    """
-    lineage = get_trace_lineage(trace.id, params.direction, params.depth)
-    foreign = {tid for tid, node in lineage.nodes.items() if node.org_id != trace.org_id}
-    if foreign:
-        for trace_id in foreign:
-            del lineage.nodes[trace_id]
-            del lineage.depths[trace_id]
-        lineage.edges = {(p, c) for p, c in lineage.edges if not {p, c} & foreign}
-    return lineage
+def _lineage(trace: ExecutionTrace, params: GraphParams) -> Lineage:
+    # The walks never leave the trace's organization (store.py): a foreign
+    # trace named as a parent reads as missing, never as a node.
+    return get_trace_lineage(trace.id, params.direction, params.depth)
 
 
 @vary_on_headers("HX-Request")
 def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
     """The lineage as bare SVG, which the trace page swaps in with HTMX."""
     trace = get_trace_or_404(request, trace_id)
-    lineage = visible_lineage(trace, graph_params(request.GET))
+    lineage = _lineage(trace, graph_params(request.GET))
     try:
         response = HttpResponse(lineage_svg(lineage, trace_url))
     except GraphRenderError as exc:
@@ -89,7 +78,7 @@ def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse
 def trace_lineage_dot(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
     """The lineage as Graphviz DOT, with absolute links, to render elsewhere."""
     trace = get_trace_or_404(request, trace_id)
-    lineage = visible_lineage(trace, graph_params(request.GET))
+    lineage = _lineage(trace, graph_params(request.GET))
     dot = lineage_to_dot(
         lineage, url_for=lambda node_id: request.build_absolute_uri(trace_url(node_id))
     )

@@ -9,13 +9,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
-from lineage.observability.trace_ids import id_fragment_condition
 
 PAGE_SIZE = 25
 MAX_SEARCH_LENGTH = 200
@@ -136,43 +135,21 @@ def filter_traces(
     if filters.source:
         traces = traces.filter(source=filters.source)
     if filters.window in WINDOWS:
-        traces = traces.filter(started_at__gte=now - WINDOWS[filters.window])
-    if filters.start:
-        traces = traces.filter(started_at__gte=filters.start)
-    if filters.end:
-        traces = traces.filter(started_at__lt=filters.end)
+        traces = traces.started_between(now - WINDOWS[filters.window])
+    traces = traces.started_between(filters.start, filters.end)
     if filters.q:
-        traces = traces.filter(_text_search(filters.q))
+        traces = traces.matching_text(filters.q)
     return traces
-
-
-def _text_search(q: str) -> Q:
-    """Name or error containing `q`, or an id starting or ending with it (so
-    a short id copied from a page finds its trace).
-
-    No trigram index (the embedded server ships without pg_trgm): the scan
-    walks the org's trace_list index newest first and stops at the page
-    size, so common words are cheap; a word found nowhere reads the whole
-    history (~0.35 s at a million traces; a window narrows it)."""
-    condition = Q(name__icontains=q) | Q(error__icontains=q)
-    by_id = id_fragment_condition(q)
-    return condition | by_id if by_id is not None else condition
 
 
 def keyset_page(
     traces: QuerySet[ExecutionTrace], cursor: Cursor | None, size: int = PAGE_SIZE
 ) -> tuple[list[ExecutionTrace], Cursor | None]:
     """One page, newest first, after `cursor`; and the cursor of the next page.
-
-    `started_at <= t` is the index range (trace_list: org, started_at, id);
-    excluding the rows at t that are not older by id breaks ties, so no row
-    is shown twice or skipped. Never OFFSET: a deep page costs what the first does.
-    """
-    traces = traces.order_by("-started_at", "-id")
+    Never OFFSET: a deep page costs what the first does."""
+    traces = traces.newest_first()
     if cursor is not None:
-        traces = traces.filter(started_at__lte=cursor.started_at).exclude(
-            started_at=cursor.started_at, id__gte=cursor.id
-        )
+        traces = traces.before_position(cursor.started_at, cursor.id)
     rows = list(traces[: size + 1])
     if len(rows) <= size:
         return rows, None

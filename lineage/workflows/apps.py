@@ -6,4 +6,9 @@ class WorkflowsConfig(AppConfig):
     label = "workflows"
 
     def ready(self) -> None:
-        from lineage.workflows import describers  # noqa: F401  (registers the describers)
+        from lineage.observability.models import TraceType
+        from lineage.observability.subjects import register_definition
+        from lineage.workflows import describers, steps  # noqa: F401  (registers them)
+        from lineage.workflows.models import Workflow
+
+        register_definition(TraceType.WORKFLOW, Workflow)

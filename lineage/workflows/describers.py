@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from lineage.observability.explain import Description, register_describer
+from lineage.observability.formatting import sentence_case
 from lineage.observability.models import ExecutionTrace, TraceType
 
 
@@ -27,7 +28,7 @@ def describe_step(trace: ExecutionTrace) -> Description:
     inputs = trace.inputs or {}
     where = f"step {inputs.get('position', '?')} “{trace.name}” of workflow “{inputs.get('workflow', '?')}”"
     return Description(
-        title=where[0].upper() + where[1:],
+        title=sentence_case(where),
         ran="ran",
         outcome=f"{where} ran",
         failure=f"failed: {trace.error_summary}",

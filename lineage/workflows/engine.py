@@ -9,7 +9,7 @@ from typing import Any
 from lineage.observability.models import TraceType
 from lineage.observability.tracer import with_trace
 from lineage.workflows.models import Step, Workflow
-from lineage.workflows.steps import STEP_KINDS, StepError
+from lineage.workflows.steps import STEP_TYPES, StepError
 
 
 class StepFailed(Exception):
@@ -84,9 +84,9 @@ def _run_step(step: Step, workflow: Workflow, context: dict[str, Any]) -> None:
         with with_trace(
             TraceType.STEP, name=step.name, subject=step.subject, inputs=inputs
         ) as handle:
-            run = STEP_KINDS.get(step.kind)
-            if run is None:
+            step_type = STEP_TYPES.get(step.kind)
+            if step_type is None:
                 raise StepError(f"unknown step kind “{step.kind}”")
-            handle.outputs.update(run(step, context) or {})
+            handle.outputs.update(step_type.run(step, context) or {})
     except Exception as exc:
         raise StepFailed(step, exc) from exc

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from lineage.observability.subjects import subject_for
 from lineage.tenancy.models import Organization
 
 
@@ -23,7 +24,7 @@ class Workflow(models.Model):
 
     @property
     def subject(self) -> str:
-        return f"workflow:{self.pk}"
+        return subject_for("workflow", self.pk)
 
 
 class StepKind(models.TextChoices):
@@ -51,4 +52,4 @@ class Step(models.Model):
 
     @property
     def subject(self) -> str:
-        return f"step:{self.pk}"
+        return subject_for("step", self.pk)

@@ -1,6 +1,10 @@
-"""Step kinds: a registry of kind → function(step, context) → outputs.
+"""Step kinds: a registry of kind → what running it does, and how its
+config is checked when it is saved.
 
-A step function raises StepError (or any exception) to fail its step.
+StepKind (models.py) names the kinds; each registers here once, with its
+function `(step, context) → outputs` and its config check. A step function
+raises StepError (or any exception) to fail its step; a config check raises
+ValidationError, which the admin shows on the step's config.
 """
 from __future__ import annotations
 
@@ -10,30 +14,67 @@ import string
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import EmailValidator
 
-from lineage.observability.explain import format_number
+from lineage.observability.formatting import format_number
 from lineage.observability.jsonsafe import to_jsonable
+from lineage.workflows.models import StepKind, Workflow
 
 logger = logging.getLogger("lineage.workflows")
 
 StepFunction = Callable[[Any, dict[str, Any]], dict[str, Any]]
-STEP_KINDS: dict[str, StepFunction] = {}
+ConfigCheck = Callable[[dict[str, Any], Workflow | None], None]
+
+
+@dataclass(frozen=True)
+class StepType:
+    run: StepFunction
+    check_config: ConfigCheck
+
+
+STEP_TYPES: dict[str, StepType] = {}
 
 
 class StepError(Exception):
     """A step could not do its work; the message says why, for people."""
 
 
-def register_step(kind: str) -> Callable[[StepFunction], StepFunction]:
+def register_step(kind: StepKind, *, check: ConfigCheck) -> Callable[[StepFunction], StepFunction]:
     def register(function: StepFunction) -> StepFunction:
-        STEP_KINDS[kind] = function
+        STEP_TYPES[kind] = StepType(function, check)
         return function
 
     return register
+
+
+def check_step_config(kind: str, config: Any, workflow: Workflow | None) -> None:
+    """ValidationError, saying what to write, when `config` will not run as
+    a `kind` step."""
+    if not isinstance(config, dict):
+        raise ValidationError('The config must be a JSON object, e.g. {"url": "https://…"}.')
+    if _has_nul(config):
+        raise ValidationError("The config cannot contain a NUL character (\\u0000).")
+    if kind not in STEP_TYPES:
+        raise ValidationError(f"Unknown step kind “{kind}”.")
+    STEP_TYPES[kind].check_config(config, workflow)
+
+
+def _has_nul(value: Any) -> bool:
+    """A NUL character anywhere in a JSON value, keys included: PostgreSQL's
+    jsonb cannot store one."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def render(template: str, context: dict[str, Any]) -> str:
@@ -54,14 +95,28 @@ def required_config(config: dict[str, Any], key: str) -> Any:
     return value
 
 
-@register_step("log")
+def _check_log(config: dict[str, Any], workflow: Workflow | None) -> None:
+    if not isinstance(config.get("message", ""), str):
+        raise ValidationError('"message" must be text.')
+
+
+@register_step(StepKind.LOG, check=_check_log)
 def log_step(step, context: dict[str, Any]) -> dict[str, Any]:
     message = render(step.config.get("message", "$workflow ran"), context)
     logger.info("%s: %s", step.name, message)
     return {"message": message}
 
 
-@register_step("webhook")
+def _check_webhook(config: dict[str, Any], workflow: Workflow | None) -> None:
+    url = config.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ValidationError('A webhook step needs "url": an http:// or https:// address.')
+    timeout = config.get("timeout")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValidationError('"timeout" must be a positive number of seconds.')
+
+
+@register_step(StepKind.WEBHOOK, check=_check_webhook)
 def webhook_step(step, context: dict[str, Any]) -> dict[str, Any]:
     url = required_config(step.config, "url")
     if not str(url).startswith(("http://", "https://")):
@@ -89,7 +144,21 @@ def webhook_step(step, context: dict[str, Any]) -> dict[str, Any]:
     return {"url": url, "status_code": status, "response": reply}
 
 
-@register_step("email")
+def _check_email(config: dict[str, Any], workflow: Workflow | None) -> None:
+    recipients = config.get("to")
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    if not recipients or not isinstance(recipients, list):
+        raise ValidationError('An e-mail step needs "to": an address or a list of addresses.')
+    validate = EmailValidator()
+    for address in recipients:
+        try:
+            validate(address)
+        except ValidationError:
+            raise ValidationError(f'"to" has an invalid address: {address!r}.') from None
+
+
+@register_step(StepKind.EMAIL, check=_check_email)
 def email_step(step, context: dict[str, Any]) -> dict[str, Any]:
     recipients = required_config(step.config, "to")
     if isinstance(recipients, str):

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from lineage.assistant.answers import answer_question, carry_out
+from lineage.assistant.answers import answer_plan, answer_question
 from lineage.assistant.planner import AskContext, Plan, QuestionError
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.observability.models import ExecutionTrace
 from tests.factories import make_metric, make_org, make_trace, traced_db
 
@@ -174,7 +174,7 @@ def test_odd_questions_get_an_answer_not_an_error(demo, ctx, question):
     "intent", ["explain_trace", "why_not_run", "impact", "run_metric", "list_failures", "help"]
 )
 def test_a_plan_missing_its_arguments_asks_for_them(ctx, intent):
-    answer = carry_out(Plan(intent), ctx)
+    answer = answer_plan(Plan(intent), ctx)
 
     assert answer.lines
     if intent in ("explain_trace", "why_not_run", "impact", "run_metric"):

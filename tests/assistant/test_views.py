@@ -9,14 +9,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from lineage.assistant.views import KEEP_EXCHANGES
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Membership
+from lineage.web.ask_views import KEEP_EXCHANGES
 from tests.factories import make_metric, make_org, make_user, traced_db
 
 pytestmark = traced_db
 
-ASK = reverse("assistant:ask")
+ASK = reverse("web:ask")
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def ask(client: Client, question: str, url: str = ASK) -> str:
 
 
 def test_signed_out_people_are_sent_to_sign_in(db, client, page_ops):
-    for url in (ASK, reverse("assistant:trace-question", args=[page_ops.id])):
+    for url in (ASK, reverse("web:trace-question", args=[page_ops.id])):
         response = client.post(url, {"question": "what failed today?"})
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert client.get(ASK).status_code == 302
@@ -110,7 +110,7 @@ def test_questions_and_names_are_escaped(demo_client, demo):
 
 def test_why_did_this_run_on_a_trace_page(demo_client, page_ops):
     detail = demo_client.get(reverse("web:trace-detail", args=[page_ops.id])).content.decode()
-    url = reverse("assistant:trace-question", args=[page_ops.id])
+    url = reverse("web:trace-question", args=[page_ops.id])
     assert url in detail and "Why did this run?" in detail
 
     body = ask(demo_client, "Why did this run?", url)
@@ -122,7 +122,7 @@ def test_why_did_this_run_on_a_trace_page(demo_client, page_ops):
 
 
 def test_without_javascript_the_answer_is_on_the_ask_page(demo_client, page_ops):
-    url = reverse("assistant:trace-question", args=[page_ops.id])
+    url = reverse("web:trace-question", args=[page_ops.id])
     response = demo_client.post(url, {"question": "Why did this run?"}, follow=True)
     assert response.redirect_chain == [(ASK, 302)]
     assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in response.content.decode()
@@ -130,7 +130,7 @@ def test_without_javascript_the_answer_is_on_the_ask_page(demo_client, page_ops)
 
 def test_another_organizations_trace_is_a_404(page_ops, outsider):
     client = signed_in(outsider)
-    url = reverse("assistant:trace-question", args=[page_ops.id])
+    url = reverse("web:trace-question", args=[page_ops.id])
     assert client.post(url, {"question": "why"}).status_code == 404
     assert client.post("/ask/trace/not-a-uuid/", {"question": "why"}).status_code == 404
     assert "Page ops" not in ask(client, f"why did trace {page_ops.id} run")
@@ -141,7 +141,7 @@ def test_posts_need_the_csrf_token(demo_user, page_ops):
     client = signed_in(demo_user, enforce_csrf_checks=True)
     before = ExecutionTrace.objects.count()
     assert client.post(ASK, {"question": "run daily revenue now"}).status_code == 403
-    url = reverse("assistant:trace-question", args=[page_ops.id])
+    url = reverse("web:trace-question", args=[page_ops.id])
     assert client.post(url, {"question": "Why did this run?"}).status_code == 403
     assert ExecutionTrace.objects.count() == before
 
@@ -178,8 +178,8 @@ def test_on_a_trace_page_the_traces_organization_is_asked_about(demo, page_ops):
     call_command("run_metric", "Secret sales", "--org", "globex", stdout=StringIO())
     globex_trace = ExecutionTrace.objects.get(name="Secret sales")
 
-    in_globex = reverse("assistant:trace-question", args=[globex_trace.id])
+    in_globex = reverse("web:trace-question", args=[globex_trace.id])
     assert "I ran Secret sales: it computed 5." in ask(client, "run this again", in_globex)
-    in_acme = reverse("assistant:trace-question", args=[page_ops.id])
+    in_acme = reverse("web:trace-question", args=[page_ops.id])
     assert "needs the editor role" in ask(client, "run daily revenue now", in_acme)
     assert ExecutionTrace.objects.filter(source="chat").count() == 1

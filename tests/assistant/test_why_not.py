@@ -7,9 +7,9 @@ import pytest
 
 from lineage.assistant.answers import answer_question
 from lineage.assistant.planner import AskContext
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
-from lineage.observability.explain import format_time
+from lineage.observability.formatting import format_time
 from lineage.observability.models import ExecutionTrace
 from tests.factories import make_alert, make_chain, make_trace, make_workflow, traced_db
 

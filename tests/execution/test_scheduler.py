@@ -9,7 +9,8 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from lineage.alerts.models import AlertRule
-from lineage.execution.scheduler import run_due, run_metric_execution
+from lineage.execution.runs import run_metric_execution
+from lineage.execution.scheduler import run_due
 from lineage.metrics.models import Metric, MetricValue
 from lineage.metrics.schedules import next_tick, previous_tick
 from lineage.observability.models import ExecutionTrace

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from lineage.observability.benchmark import LARGE_SLUG, SMALL_SLUG
+from lineage.bench.data import LARGE_SLUG, SMALL_SLUG
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Organization
 from tests.factories import traced_db

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from lineage.execution.rerun import rerun
-from lineage.execution.scheduler import run_metric_execution
-from lineage.observability.explain import format_number, format_time, generate_explanation
+from lineage.execution.runs import run_metric_execution
+from lineage.observability.explain import generate_explanation
+from lineage.observability.formatting import format_number, format_time
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import TraceNotFound, create_trace, update_trace
 from lineage.observability.tracer import trace_scope

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from lineage.observability.benchmark import lineage_plan_problems, load_traces
-from lineage.observability.store import get_trace_lineage
+from lineage.bench.data import load_traces
+from lineage.observability.ids import id_suffix
+from lineage.observability.models import ExecutionTrace
+from lineage.observability.store import get_trace_lineage, lineage_plan_problems
 from tests.factories import traced_db
 
 pytestmark = traced_db
@@ -49,9 +51,6 @@ def test_a_missing_gin_index_is_reported_as_a_sequential_scan(org):
 
 
 def test_a_short_id_is_found_through_the_reversed_id_index(org):
-    from lineage.observability.models import ExecutionTrace
-    from lineage.observability.trace_ids import find_trace_by_id, id_suffix
-
     probes = lineage_shaped(org)
     oldest = probes.deep[0]
     short_id = str(oldest)[-8:]
@@ -59,4 +58,4 @@ def test_a_short_id_is_found_through_the_reversed_id_index(org):
     plan = ExecutionTrace.objects.filter(id_suffix(short_id), org=org).explain()
 
     assert "trace_id_reversed" in plan and "Seq Scan" not in plan, plan
-    assert find_trace_by_id(short_id, ExecutionTrace.objects.filter(org=org)).id == oldest
+    assert ExecutionTrace.objects.for_org(org).find_by_id(short_id).id == oldest

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lineage.alerts.models import AlertRule
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from lineage.workflows.models import Workflow

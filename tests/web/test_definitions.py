@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.observability.models import ExecutionTrace
 from tests.factories import make_alert, make_metric, make_trace, make_workflow, traced_db
 from tests.web.conftest import count_queries

@@ -52,7 +52,7 @@ def test_navigation_links_every_section(member_client):
         "web:metric-list",
         "web:alert-list",
         "web:workflow-list",
-        "assistant:ask",
+        "web:ask",
     ):
         assert f'href="{reverse(name)}"' in response.text
 

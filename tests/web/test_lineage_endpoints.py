@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import create_trace, update_trace
 from tests.factories import make_alert, make_metric, make_workflow, traced_db

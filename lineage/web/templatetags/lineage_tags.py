@@ -1,56 +1,30 @@
 """Small display helpers for the dashboard's templates."""
 from __future__ import annotations
 
-import json
-from datetime import timedelta
-
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from lineage.observability.explain import format_number
+from lineage.observability.formatting import format_duration, format_json, format_number
+from lineage.observability.subjects import Subject
 
 register = template.Library()
 
-# Which page shows the definition a trace's `subject` names ("metric:3").
-_DEFINITION_PAGES = {
-    "metric": "web:metric-detail",
-    "alert": "web:alert-detail",
-    "workflow": "web:workflow-detail",
-}
-
-
-@register.filter
-def duration(value: timedelta | None) -> str:
-    """“340 ms”, “4.2 s”, “3 min 5 s”, “2 h 4 min”; “—” while unfinished."""
-    if value is None:
-        return "—"
-    seconds = value.total_seconds()
-    if seconds < 1:
-        return f"{max(seconds, 0) * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
-
-
-@register.filter
-def pretty_json(value: object) -> str:
-    """Indented JSON; returned unsafe, so the template escapes it."""
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+# “340 ms”, “4.2 s”, “3 min 5 s”; “—” while unfinished.
+register.filter("duration", format_duration)
+# Indented JSON, returned unsafe so the template escapes it.
+register.filter("pretty_json", format_json)
 
 
 @register.filter
 def definition_url(subject: str) -> str:
-    """The page of the metric, alert or workflow a trace ran, or ""."""
-    kind, _, pk = (subject or "").partition(":")
-    if kind not in _DEFINITION_PAGES or not pk.isdigit():
-        return ""
-    return reverse(_DEFINITION_PAGES[kind], args=[int(pk)])
+    """The page of the metric, alert or workflow a trace ran (each kind's
+    page is web:<kind>-detail), or ""."""
+    parsed = Subject.parse(subject)
+    if parsed is None or parsed.model is None:
+        return ""  # not a run of a definition (a step, an ad-hoc run)
+    return reverse(f"web:{parsed.kind}-detail", args=[parsed.pk])
 
 
 @register.simple_tag

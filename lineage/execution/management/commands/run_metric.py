@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lineage.execution.scheduler import run_metric_execution
+from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.observability.models import TraceSource
 from lineage.observability.output import print_chain, terminal_scope

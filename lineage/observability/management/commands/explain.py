@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from lineage.observability.explain import generate_explanation
-from lineage.observability.store import TraceNotFound
-from lineage.observability.trace_ids import find_trace_by_id
+from lineage.observability.ids import TraceNotFound
+from lineage.observability.models import ExecutionTrace
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, trace_id: str, **options) -> None:
         try:
-            explanation = generate_explanation(find_trace_by_id(trace_id).id)
+            explanation = generate_explanation(ExecutionTrace.objects.find_by_id(trace_id).id)
         except TraceNotFound as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(explanation.text)

@@ -4,9 +4,11 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lineage.observability.graph import lineage_to_dot
+from lineage.observability.ids import TraceNotFound
+from lineage.observability.models import ExecutionTrace
 from lineage.observability.output import trace_as_dict
-from lineage.observability.store import MAX_LINEAGE_DEPTH, TraceNotFound, get_trace_lineage
-from lineage.observability.trace_ids import find_trace_by_id
+from lineage.observability.store import DEFAULT_LINEAGE_DEPTH, MAX_LINEAGE_DEPTH, get_trace_lineage
 
 
 class Command(BaseCommand):
@@ -17,22 +19,22 @@ class Command(BaseCommand):
             "trace_id", help="The trace's id, or its first or last digits (at least 6)."
         )
         parser.add_argument("--direction", choices=["up", "down", "both"], default="both")
-        parser.add_argument("--depth", type=int, default=20, help="How many levels to walk.")
+        parser.add_argument(
+            "--depth", type=int, default=DEFAULT_LINEAGE_DEPTH, help="How many levels to walk."
+        )
         parser.add_argument("--format", choices=["text", "json", "dot"], default="text")
 
     def handle(self, *args, trace_id: str, direction: str, depth: int, format: str, **options):
         if not 1 <= depth <= MAX_LINEAGE_DEPTH:
             raise CommandError(f"--depth must be between 1 and {MAX_LINEAGE_DEPTH}, not {depth}")
         try:
-            trace = find_trace_by_id(trace_id)
+            trace = ExecutionTrace.objects.find_by_id(trace_id)
             lineage = get_trace_lineage(trace.id, direction=direction, depth=depth)
         except TraceNotFound as exc:
             raise CommandError(str(exc)) from None
         if format == "json":
             self.stdout.write(json.dumps(_as_json(lineage), indent=2))
         elif format == "dot":
-            from lineage.observability.graph import lineage_to_dot
-
             self.stdout.write(lineage_to_dot(lineage))
         else:
             self.stdout.write(_as_text(lineage))

@@ -3,14 +3,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 from django.utils import timezone
 
 from lineage.observability.management.commands.traces import parse_since
-from lineage.observability.models import TraceStatus
-from lineage.observability.store import TRACE_DB
+from lineage.observability.models import ExecutionTrace
 
 BATCH = 10_000
+ABANDONED_REASON = "Abandoned: still running when prune_traces ran; its process is gone."
 
 
 class Command(BaseCommand):
@@ -31,44 +30,18 @@ class Command(BaseCommand):
         if keep < timedelta(days=1):
             raise CommandError("--older-than must be at least 1d, to not delete live traces")
         now = timezone.now()
-        abandoned = self._abandon_stale(now - stale, dry_run)
-        deleted = self._delete_old(now - keep, dry_run)
+        stuck = ExecutionTrace.objects.running_since(now - stale)
+        old = ExecutionTrace.objects.filter(started_at__lt=now - keep)
+        if dry_run:
+            abandoned, deleted = stuck.count(), old.count()
+        else:
+            abandoned = stuck.mark_abandoned(ABANDONED_REASON)
+            deleted = old.delete_in_batches(BATCH, self._progress)
         verb = "would be" if dry_run else "were"
         self.stdout.write(
             f"{abandoned} stale running trace(s) {verb} marked abandoned; "
             f"{deleted} trace(s) older than {older_than} {verb} deleted."
         )
 
-    def _abandon_stale(self, before, dry_run: bool) -> int:
-        with connections[TRACE_DB].cursor() as cursor:
-            if dry_run:
-                cursor.execute(
-                    "SELECT count(*) FROM execution_traces WHERE status = %s AND started_at < %s",
-                    [TraceStatus.RUNNING, before],
-                )
-                return cursor.fetchone()[0]
-            cursor.execute(
-                "UPDATE execution_traces SET status = %s, completed_at = now(),"
-                " error = 'Abandoned: still running when prune_traces ran; its process is gone.'"
-                " WHERE status = %s AND started_at < %s",
-                [TraceStatus.ABANDONED, TraceStatus.RUNNING, before],
-            )
-            return cursor.rowcount
-
-    def _delete_old(self, before, dry_run: bool) -> int:
-        total = 0
-        with connections[TRACE_DB].cursor() as cursor:
-            if dry_run:
-                cursor.execute("SELECT count(*) FROM execution_traces WHERE started_at < %s", [before])
-                return cursor.fetchone()[0]
-            # Batches keep each transaction (and its locks and WAL) small.
-            while True:
-                cursor.execute(
-                    "DELETE FROM execution_traces WHERE id IN ("
-                    " SELECT id FROM execution_traces WHERE started_at < %s LIMIT %s)",
-                    [before, BATCH],
-                )
-                total += cursor.rowcount
-                if cursor.rowcount < BATCH:
-                    return total
-                self.stderr.write(f"deleted {total} so far …")
+    def _progress(self, deleted: int) -> None:
+        self.stderr.write(f"deleted {deleted} so far …")

@@ -49,14 +49,14 @@ class Command(BaseCommand):
             organization = resolve_organization(options["org"])
         except NotFound as exc:
             raise CommandError(str(exc)) from None
-        traces = ExecutionTrace.objects.filter(org=organization)
+        traces = ExecutionTrace.objects.for_org(organization)
         for option in ("type", "status", "source"):
             if options[option]:
                 field = "trace_type" if option == "type" else option
                 traces = traces.filter(**{field: options[option]})
         if options["since"]:
-            traces = traces.filter(started_at__gte=timezone.now() - parse_since(options["since"]))
-        traces = list(traces.order_by("-started_at", "-id")[: options["limit"]])
+            traces = traces.started_between(timezone.now() - parse_since(options["since"]))
+        traces = list(traces.newest_first()[: options["limit"]])
         if options["json"]:
             self.stdout.write(json.dumps([trace_as_dict(t, detail=True) for t in traces], indent=2))
         else:

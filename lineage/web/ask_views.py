@@ -1,4 +1,5 @@
-"""The Ask page and the "Why did this run?" box on trace pages."""
+"""The Ask page and the "Why did this run?" box on trace pages: questions
+go to the assistant, answers come back as a conversation."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -7,6 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from lineage.assistant.answers import EXAMPLES, Answer, answer_question
+from lineage.assistant.intents import Intent
 from lineage.assistant.planner import MAX_QUESTION_LENGTH, AskContext, QuestionError
 from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import ExecutionTrace
@@ -35,7 +37,7 @@ def _exchange(question: str, request: HttpRequest, trace: ExecutionTrace | None 
     """Answer one question as a dict that can live in the session."""
     context = context_for(request, trace)
     if context.organization is None:
-        answer = Answer("invalid").say("You do not belong to an organization yet.")
+        answer = Answer(Intent.INVALID).say("You do not belong to an organization yet.")
     else:
         answer = _answer(question, context)
     return {
@@ -52,7 +54,7 @@ def _answer(question: str, context: AskContext) -> Answer:
     try:
         return answer_question(question, context)
     except QuestionError as error:
-        return Answer("invalid").say(str(error))
+        return Answer(Intent.INVALID).say(str(error))
 
 
 @require_http_methods(["GET", "POST"])
@@ -62,14 +64,14 @@ def ask(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "clear" in request.POST:
             request.session[SESSION_KEY] = []
-            return redirect("assistant:ask")
+            return redirect("web:ask")
         exchange = _exchange(request.POST.get("question", ""), request)
         request.session[SESSION_KEY] = [*conversation, exchange][-KEEP_EXCHANGES:]
         if request.htmx:
-            return render(request, "assistant/ask.html#exchange", {"exchange": exchange})
-        return redirect("assistant:ask")
+            return render(request, "web/ask.html#exchange", {"exchange": exchange})
+        return redirect("web:ask")
     context = {"conversation": conversation, "examples": EXAMPLES, "max_length": MAX_QUESTION_LENGTH}
-    return render(request, "assistant/ask.html", context)
+    return render(request, "web/ask.html", context)
 
 
 @require_POST
@@ -79,7 +81,7 @@ def trace_question(request: HttpRequest, trace_id) -> HttpResponse:
     question = request.POST.get("question") or "Why did this run?"
     exchange = _exchange(question, request, trace)
     if request.htmx:
-        return render(request, "assistant/ask.html#exchange", {"exchange": exchange})
+        return render(request, "web/ask.html#exchange", {"exchange": exchange})
     conversation = request.session.get(SESSION_KEY, [])
     request.session[SESSION_KEY] = [*conversation, exchange][-KEEP_EXCHANGES:]
-    return redirect("assistant:ask")
+    return redirect("web:ask")

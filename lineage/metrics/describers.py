@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-from lineage.observability.explain import (
-    Description,
-    format_number,
-    format_time,
-    register_describer,
-)
+from lineage.observability.explain import Description, register_describer
+from lineage.observability.formatting import format_number, format_time
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
 
 

@@ -6,10 +6,11 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lineage.observability.benchmark import Plan, format_table, run
+from lineage.bench.runner import run
+from lineage.bench.timing import BenchSizes, format_table
 
-FULL = Plan(large=1_000_000, small=10_000)
-QUICK = Plan(
+FULL = BenchSizes(large=1_000_000, small=10_000)
+QUICK = BenchSizes(
     large=20_000,
     small=1_000,
     repetitions=40,
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--scheduler-metrics", type=positive, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options) -> None:
-        plan = self._plan(options)
+        plan = self._sizes(options)
         result = run(plan, keep=options["keep"], progress=self.stderr)
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         if missed and not options["quick"]:
             raise CommandError(f"{len(missed)} target(s) missed: {'; '.join(missed)}", returncode=1)
 
-    def _plan(self, options: dict) -> Plan:
+    def _sizes(self, options: dict) -> BenchSizes:
         plan = QUICK if options["quick"] else FULL
         changes = {}
         if options["traces"]:

@@ -1,0 +1,67 @@
+"""How numbers, times, durations, lists and JSON read, everywhere: in
+explanations, answers, pages, the admin and the terminal. One spelling each."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+
+def format_number(value: object) -> str:
+    """12840.0 → “12,840”; 0.125 → “0.125”; text stays text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".")
+
+
+def format_time(moment: datetime | None) -> str:
+    """“10:05” today, “Nov 27 10:05” on another day (in the display time zone)."""
+    if moment is None:
+        return "an unknown time"
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return local.strftime("%H:%M")
+    return local.strftime("%b %-d %H:%M")
+
+
+def format_duration(value: timedelta | None) -> str:
+    """“340 ms”, “4.2 s”, “3 min 5 s”, “2 h 4 min”; “—” while unfinished."""
+    if value is None:
+        return "—"
+    seconds = value.total_seconds()
+    if seconds < 1:
+        return f"{max(seconds, 0) * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def format_json(value: object) -> str:
+    """Indented JSON with sorted keys, as plain text (escape it for HTML)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def join_phrases(parts: Iterable[str]) -> str:
+    """“a”, “a and b”, “a, b and c”."""
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def sentence_case(text: str) -> str:
+    """The first letter upper case, the rest as written (names keep theirs)."""
+    return text[:1].upper() + text[1:]
+
+
+def times(count: int) -> str:
+    """“once”, “twice”, “3 times”."""
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
