@@ -5,8 +5,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.management import call_command
 
-from tests.factories import make_org, make_user
+from lineage.assistant.planner import AskContext
+from lineage.execution.runs import run_metric_execution
+from lineage.metrics.models import Metric
+from lineage.observability.models import ExecutionTrace
+from lineage.tenancy.models import Membership, Organization
+from tests.factories import make_chain, make_metric, make_org, make_user
 
 
 @pytest.fixture
@@ -90,3 +96,57 @@ def webhook_receiver():
     receiver = WebhookReceiver()
     yield receiver
     receiver.close()
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def failed_run(org, webhook_receiver):
+    """A scheduled chain whose workflow failed at its webhook step, and a
+    metric whose query failed: traces by type and status."""
+    webhook_receiver.status = 500
+    metric, _, workflow = make_chain(
+        org, steps=[("webhook", "Page ops", {"url": webhook_receiver.url})]
+    )
+    run_metric_execution(metric, source="schedule")
+    run_metric_execution(make_metric(org, name="Broken", sql="SELECT 1/0"), source="schedule")
+    traces = {(t.trace_type, t.status, t.name): t for t in ExecutionTrace.objects.filter(org=org)}
+    assert set(traces) == {
+        ("metric", "succeeded", "Daily revenue"),
+        ("alert", "succeeded", "Revenue spike"),
+        ("workflow", "failed", "Notify on-call"),
+        ("step", "failed", "Page ops"),
+        ("metric", "failed", "Broken"),
+    }
+    return {(kind, status): t for (kind, status, _), t in traces.items()}
+
+
+@pytest.fixture
+def demo(db):
+    """The seeded demo organization plus a second "Daily …" metric, so that
+    "daily" alone is ambiguous."""
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    acme = Organization.objects.get(slug="acme")
+    Metric.objects.create(organization=acme, name="Daily refunds", sql="SELECT 3", schedule="")
+    return acme
+
+
+@pytest.fixture
+def ctx(demo):
+    return AskContext(organization=demo, org_ids=[demo.pk], can_run=True)
+
+
+@pytest.fixture
+def demo_user(demo):
+    return Membership.objects.get(organization=demo).user
+
+
+@pytest.fixture
+def seeded(db):
+    """The README's demo organization, as `seed_demo` makes it."""
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    return Organization.objects.get(slug="acme")

@@ -1,10 +1,13 @@
 """Small builders for test data: plain functions, no fixture files."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.utils import timezone
 
 from lineage.alerts.models import AlertRule
@@ -105,3 +108,14 @@ def make_trace(
         changes["completed_at"] = started_at + (duration or timedelta(seconds=1))
     update_trace(trace_id, **changes)
     return ExecutionTrace.objects.get(pk=trace_id)
+
+
+def run_command(*args) -> str:
+    """What a management command prints."""
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def run_command_json(*args):
+    return json.loads(run_command(*args, "--json"))

@@ -1,0 +1,61 @@
+"""Computing a metric: one number from SQL or a registered callable, or a failed trace that says why."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from lineage.execution.runs import run_metric_execution
+from lineage.metrics.models import MetricValue
+from lineage.observability.models import ExecutionTrace
+from tests.factories import make_metric, traced_db
+
+pytestmark = traced_db
+
+NOW = datetime(2026, 11, 28, 10, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT 1 UNION ALL SELECT 2", "expected one numeric value, the query returned more than one row"),
+        ("SELECT 1 WHERE false", "expected one numeric value, the query returned no rows"),
+        ("SELECT 1, 2", "expected one numeric value, the query returned 2 columns"),
+        ("SELECT 'abc'", "expected one numeric value, got str 'abc'"),
+        ("SELECT NULL::int", "expected one numeric value, got NULL"),
+        ("SELECT * FROM no_such_table", 'the query failed: relation "no_such_table" does not exist'),
+        ("SELECT 1; SELECT 2", "exactly one SELECT statement; found 2"),
+        ("DELETE FROM tenancy_organization", "must be a SELECT statement, not DELETE"),
+        (
+            "WITH gone AS (DELETE FROM tenancy_organization RETURNING 1) SELECT count(*) FROM gone",
+            "in a read-only transaction",
+        ),
+    ],
+)
+def test_a_bad_query_leaves_a_failed_trace_that_says_what_came_back(org, sql, message):
+    metric = make_metric(org, sql=sql)
+
+    run = run_metric_execution(metric)
+
+    trace = ExecutionTrace.objects.get(pk=run.trace_id)
+    assert trace.status == "failed"
+    assert message in trace.error_summary
+    assert not MetricValue.objects.exists()
+    assert org.__class__.objects.filter(pk=org.pk).exists()  # nothing was deleted
+
+
+def test_a_slow_query_is_stopped_by_the_statement_timeout(org, settings):
+    settings.LINEAGE_METRIC_TIMEOUT_SECONDS = 0.2
+    run = run_metric_execution(make_metric(org, sql="SELECT 1 FROM pg_sleep(5)"))
+    assert "canceling statement due to statement timeout" in run.error
+
+
+def test_python_metric_calls_its_dotted_path(org):
+    metric = make_metric(org, kind="python", sql="", python_path="tests.metrics.sample_metrics.forty_two")
+    assert run_metric_execution(metric).value == 42
+
+    metric.python_path = "tests.metrics.sample_metrics.not_a_number"
+    assert "expected one numeric value, got str 'lots'" in run_metric_execution(metric).error
+
+    metric.python_path = "tests.metrics.sample_metrics.missing"
+    assert "cannot import" in run_metric_execution(metric).error
