@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from lineage.observability.formatting import format_number, format_time, join_ph
 from lineage.observability.formatting import times as _times
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import DEFAULT_LINEAGE_DEPTH, get_trace_lineage
+from lineage.observability.subjects import Subject
 from lineage.observability.tracer import current_scope, trace_scope
 from lineage.workflows.models import Workflow
 
@@ -38,11 +39,21 @@ class Line:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A run an answer offers. Nothing runs until the person confirms it
+    (a button), which asks for exactly this definition's run."""
+
+    label: str  # “Run Daily revenue now”
+    subject: str  # what to run, “metric:3”
+
+
 @dataclass
 class Answer:
     intent: Intent
     lines: list[Line] = field(default_factory=list)
     args: dict[str, Any] = field(default_factory=dict)
+    proposal: Proposal | None = None
 
     def say(self, text: str, trace: ExecutionTrace | None = None, label: str = "") -> Answer:
         if trace is None:
@@ -60,7 +71,7 @@ class Answer:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "intent": self.intent,
             "args": self.args,
             "answer": [
@@ -68,6 +79,9 @@ class Answer:
                 for line in self.lines
             ],
         }
+        if self.proposal is not None:
+            data["proposal"] = {"label": self.proposal.label, "subject": self.proposal.subject}
+        return data
 
 
 def _label(trace: ExecutionTrace) -> str:
@@ -102,6 +116,19 @@ def answer_plan(question_plan: Plan, context: AskContext) -> Answer:
     return TOOLS[question_plan.intent](question_plan, context, answer)
 
 
+def answer_confirmed_run(subject: str, context: AskContext) -> Answer:
+    """Start the run a person confirmed (see Proposal): exactly the metric
+    named, if it is still one of the organization's."""
+    parsed = Subject.parse(subject)
+    metric = None
+    if parsed is not None and parsed.kind == TraceType.METRIC and context.organization:
+        metric = parsed.definition(context.organization.pk)
+    if metric is None:
+        return Answer(Intent.RUN_METRIC).say("That metric is not one of this organization's any more.")
+    target = NamedThing(TraceType.METRIC, metric.pk, metric.name)
+    return answer_plan(Plan(Intent.RUN_METRIC, target=target), replace(context, confirmed=True))
+
+
 def help_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     answer.say(
         "I answer questions about runs from their traces: why something ran, why it did "
@@ -123,7 +150,7 @@ def _runs_of(context: AskContext, target: NamedThing, window: Window | None):
     return traces.runs_of(target.subject, window.start, window.end)
 
 
-def _the_run(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace | None:
+def _run_asked_about(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace | None:
     """The trace a question is about: given, or the named thing's latest run."""
     if plan.trace is not None:
         return plan.trace
@@ -140,7 +167,7 @@ def _the_run(plan: Plan, context: AskContext, answer: Answer) -> ExecutionTrace 
 
 
 def explain_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
-    run = _the_run(plan, context, answer)
+    run = _run_asked_about(plan, context, answer)
     if run is None:
         return answer
     explanation = generate_explanation(run.id)
@@ -156,7 +183,7 @@ def explain_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
 
 
 def impact_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
-    run = _the_run(plan, context, answer)
+    run = _run_asked_about(plan, context, answer)
     if run is None:
         return answer
     lineage = get_trace_lineage(run.id, direction="down", depth=DEFAULT_LINEAGE_DEPTH)
@@ -208,6 +235,12 @@ def run_metric_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     if not context.can_run:
         return answer.say("Running a metric needs the editor role in this organization.")
     metric = Metric.objects.get(pk=plan.target.pk)
+    if not context.confirmed:
+        answer.proposal = Proposal(f"Run {metric.name} now", metric.subject)
+        return answer.say(
+            f"Run metric {metric.name} now? It computes a new value and evaluates its alerts, "
+            "which may start their workflows."
+        )
     # Without a signed-in user (the ask command), whoever the surrounding scope names.
     asker = context.user.get_username() if context.user else current_scope().started_by
     with trace_scope(org=metric.organization, source=TraceSource.CHAT, started_by=asker):

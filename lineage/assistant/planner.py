@@ -37,6 +37,9 @@ class AskContext:
     org_ids: list[int]
     user: Any = None
     can_run: bool = False
+    # A run is started only when confirmed: a question alone (a link, a
+    # bookmark, a typo) only offers it, as a button.
+    confirmed: bool = False
     trace_id: uuid.UUID | None = None
     now: datetime = field(default_factory=timezone.now)
 

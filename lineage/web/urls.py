@@ -21,6 +21,7 @@ urlpatterns = [
     path("workflows/<int:pk>/", definition_views.workflow_detail, name="workflow-detail"),
     path("workflows/<int:pk>/run/", definition_views.workflow_run, name="workflow-run"),
     path("ask/", ask_views.ask, name="ask"),
+    path("ask/run/", ask_views.confirm_run, name="ask-run"),
     path("ask/trace/<uuid:trace_id>/", ask_views.trace_question, name="trace-question"),
     path("organization/", views.switch_organization, name="switch-organization"),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from lineage.assistant.answers import answer_plan, answer_question
 from lineage.assistant.planner import AskContext, Plan, QuestionError
 from lineage.execution.runs import run_metric_execution
+from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from tests.factories import make_metric, make_org, make_trace, traced_db
 
@@ -62,8 +63,18 @@ def test_impact_lists_descendants(demo, ctx):
     assert "Alert “Revenue spike” fired (value 12,840 > threshold 10,000, by 2,840)" in answer.text
 
 
+def test_asking_to_run_a_metric_only_offers_the_run(demo, ctx, demo_user):
+    ctx.user = demo_user
+    answer = ask(ctx, "run daily revenue now")
+
+    assert not ExecutionTrace.objects.exists()
+    assert answer.proposal.label == "Run Daily revenue now"
+    assert answer.proposal.subject == Metric.objects.get(name="Daily revenue").subject
+
+
 def test_chat_started_runs_have_source_chat_and_need_the_editor_role(demo, ctx, demo_user):
     ctx.user = demo_user
+    ctx.confirmed = True
     answer = ask(ctx, "run daily revenue now")
     metric_trace = ExecutionTrace.objects.get(pk=answer.lines[0].trace_id)
     assert (metric_trace.source, metric_trace.inputs["started_by"]) == ("chat", "demo")
@@ -116,6 +127,7 @@ def test_ask_command_prints_and_speaks_json(demo):
 
 def test_a_metric_run_can_be_rerun_by_its_trace_id(demo, ctx, demo_user):
     ctx.user = demo_user
+    ctx.confirmed = True
     call_command("run_scheduler", stdout=StringIO())
     earlier = ExecutionTrace.objects.get(name="Daily revenue")
 

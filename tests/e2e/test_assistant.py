@@ -61,6 +61,8 @@ def test_ask_page_answers_why_not_from_the_traces(page: Page, quiet_demo):
 
     exchange = page.locator("#conversation .exchange").last
     expect(exchange).to_contain_text("Workflow Notify on-call did not run in the last hour.")
+    # The address now holds the question: it can be shared as it is.
+    expect(page).to_have_url(re.compile(r"/ask/\?q=why\+didn%27t\+Notify\+on-call\+run"))
     expect(exchange).to_contain_text(
         "value 12,840 > threshold 20,000 was false, short by 7,160."
     )
@@ -75,3 +77,32 @@ def test_ask_page_answers_why_not_from_the_traces(page: Page, quiet_demo):
     page.locator("#conversation .exchange").first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Revenue spike")
     expect(page.locator("body")).to_contain_text("20,000")
+
+
+def test_a_shared_question_lands_on_its_answer(page: Page, demo):
+    sign_in(page, demo.url)
+
+    page.goto(f"{demo.url}/ask/?q=why+did+page+ops+fail")
+
+    exchange = page.locator("#conversation .exchange").last
+    expect(exchange).to_contain_text("why did page ops fail")
+    expect(exchange).to_contain_text("Workflow “Page ops” failed at step 1")
+
+
+def test_a_run_from_chat_waits_for_its_button(page: Page, demo):
+    sign_in(page, demo.url)
+    page.goto(f"{demo.url}/ask/")
+    before = ExecutionTrace.objects.count()
+
+    page.get_by_label("Question").fill("run daily revenue now")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    offer = page.locator("#conversation .exchange").last
+    expect(offer).to_contain_text("Run metric Daily revenue now?")
+    assert ExecutionTrace.objects.count() == before  # asking ran nothing
+
+    offer.get_by_role("button", name="Run Daily revenue now").click()
+
+    expect(page.locator("#conversation .exchange").last).to_contain_text(
+        "I ran Daily revenue: it computed 12,840."
+    )
+    assert ExecutionTrace.objects.filter(source="chat", name="Daily revenue").count() == 1

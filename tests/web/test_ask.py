@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Membership
 from lineage.web.ask_views import KEEP_EXCHANGES
@@ -17,6 +18,7 @@ from tests.factories import make_metric, make_org, make_user, traced_db
 pytestmark = traced_db
 
 ASK = reverse("web:ask")
+RUN = reverse("web:ask-run")
 
 
 @pytest.fixture
@@ -56,12 +58,13 @@ def test_the_ask_page_shows_examples_to_click(demo_client, demo):
 
 def test_asking_keeps_the_conversation_in_the_session(demo_client, page_ops):
     response = demo_client.post(ASK, {"question": "what failed today?"}, follow=True)
+    assert response.redirect_chain == [(ASK + "?q=what+failed+today%3F", 302)]
     page = response.content.decode()
     assert "what failed today?" in page
     assert "Workflow “Page ops” failed at step 1" in page
     assert reverse("web:trace-detail", args=[page_ops.id]) in page
 
-    demo_client.post(ASK, {"question": "help"})
+    demo_client.post(ASK, {"question": "help"}, follow=True)  # the page after asking
     assert demo_client.get(ASK).content.decode().count('class="exchange"') == 2
     demo_client.post(ASK, {"clear": "1"})
     assert 'class="exchange"' not in demo_client.get(ASK).content.decode()
@@ -73,6 +76,30 @@ def test_htmx_gets_only_the_new_exchange(demo_client, page_ops):
     assert body.lstrip().startswith('<article class="exchange">')
     assert "<html" not in body and "Page ops" in body
     assert "HX-Request" in response["Vary"]
+    assert response["HX-Push-Url"] == ASK + "?q=what+failed+today"  # shareable
+
+
+def test_a_question_in_the_address_is_answered(client, demo_user, page_ops):
+    """A link pasted in a chat (a new session) lands on the answer."""
+    client.force_login(demo_user)
+    page = client.get(ASK, {"q": "why did page ops fail"}).content.decode()
+
+    assert "why did page ops fail" in page
+    assert "Workflow “Page ops” failed at step 1" in page
+    # Reloading the link does not ask twice.
+    assert client.get(ASK, {"q": "why did page ops fail"}).content.decode().count(
+        'class="exchange"'
+    ) == 1
+
+
+def test_a_question_in_the_address_never_runs_anything(demo_client, demo):
+    before = ExecutionTrace.objects.count()
+
+    page = demo_client.get(ASK, {"q": "run daily revenue now"}).content.decode()
+
+    assert ExecutionTrace.objects.count() == before
+    assert "Run metric Daily revenue now?" in page
+    assert 'action="/ask/run/"' in page and ">Run Daily revenue now</button>" in page
 
 
 def test_the_conversation_is_capped(demo_client, demo):
@@ -145,9 +172,13 @@ def test_posts_need_the_csrf_token(demo_user, page_ops):
     assert client.post(url, {"question": "Why did this run?"}).status_code == 403
     assert ExecutionTrace.objects.count() == before
 
+    subject = Metric.objects.get(name="Daily revenue").subject
+    assert client.post(RUN, {"subject": subject}).status_code == 403
+    assert ExecutionTrace.objects.count() == before
+
     client.get(ASK)  # the page sets the token, as a browser gets it
     token = client.cookies["csrftoken"].value
-    response = client.post(ASK, {"question": "run daily revenue now", "csrfmiddlewaretoken": token})
+    response = client.post(RUN, {"subject": subject, "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert ExecutionTrace.objects.filter(source="chat", name="Daily revenue").count() == 1
 
@@ -159,8 +190,19 @@ def test_a_viewer_cannot_run_a_metric_from_chat(demo, page_ops):
     assert ExecutionTrace.objects.count() == before
 
 
-def test_an_editor_runs_a_metric_from_chat(demo_client, demo):
-    body = ask(demo_client, "run daily revenue now")
+def confirm(client: Client, asked: str) -> str:
+    """Press the button the answer offered."""
+    subject = re.search(r'name="subject" value="([^"]+)"', asked)[1]
+    return client.post(RUN, {"subject": subject}, HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_an_editor_runs_a_metric_from_chat_after_confirming(demo_client, demo):
+    asked = ask(demo_client, "run daily revenue now")
+    assert not ExecutionTrace.objects.filter(source="chat").exists()
+    assert "Run metric Daily revenue now?" in asked
+
+    body = confirm(demo_client, asked)
+
     trace = ExecutionTrace.objects.get(name="Daily revenue", source="chat")
     assert "I ran Daily revenue: it computed 12,840." in body
     assert trace.inputs["started_by"] == "demo"
@@ -179,7 +221,20 @@ def test_on_a_trace_page_the_traces_organization_is_asked_about(demo, page_ops):
     globex_trace = ExecutionTrace.objects.get(name="Secret sales")
 
     in_globex = reverse("web:trace-question", args=[globex_trace.id])
-    assert "I ran Secret sales: it computed 5." in ask(client, "run this again", in_globex)
+    assert "I ran Secret sales: it computed 5." in confirm(client, ask(client, "run this again", in_globex))
     in_acme = reverse("web:trace-question", args=[page_ops.id])
     assert "needs the editor role" in ask(client, "run daily revenue now", in_acme)
     assert ExecutionTrace.objects.filter(source="chat").count() == 1
+
+
+def test_a_confirmed_run_of_another_organizations_metric_runs_nothing(page_ops, outsider, demo):
+    client = signed_in(outsider)
+    subject = Metric.objects.get(organization=demo, name="Daily revenue").subject
+
+    body = client.post(RUN, {"subject": subject}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "There is no such metric in your organizations." in body
+    assert not ExecutionTrace.objects.filter(source="chat").exists()
+    for junk in ("", "metric:abc", "workflow:1", "metric:99999"):
+        assert client.post(RUN, {"subject": junk}).status_code == 302
+    assert not ExecutionTrace.objects.filter(source="chat").exists()

@@ -26,8 +26,11 @@ class Command(BaseCommand):
             organization = resolve_organization(org)
         except NotFound as exc:
             raise CommandError(str(exc)) from None
-        # The terminal is trusted like manage.py run_metric: it may run metrics.
-        context = AskContext(organization=organization, org_ids=[organization.pk], can_run=True)
+        # The terminal is trusted like manage.py run_metric: asking to run a
+        # metric there runs it, with no button to confirm.
+        context = AskContext(
+            organization=organization, org_ids=[organization.pk], can_run=True, confirmed=True
+        )
         try:
             with terminal_scope(organization):
                 answer = answer_question(question, context)
