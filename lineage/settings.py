@@ -39,6 +39,27 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None
 
 
+def env_url(name: str, default: str = "") -> str:
+    """An http(s) URL, or empty (the default) for “not configured”."""
+    raw = os.environ.get(name, default).strip()
+    if raw and not raw.lower().startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, not {raw!r}")
+    return raw
+
+
+def env_headers(name: str) -> dict[str, str]:
+    """HTTP headers written `key=value,key2=value2` (as OTEL_EXPORTER_OTLP_HEADERS)."""
+    headers = {}
+    for item in os.environ.get(name, "").split(","):
+        if not item.strip():
+            continue
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise ImproperlyConfigured(f"{name} must be key=value pairs separated by commas")
+        headers[key.strip()] = value.strip()
+    return headers
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -60,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
+    "ninja",
     "lineage.tenancy",
     "lineage.observability",
     "lineage.metrics",
@@ -68,6 +90,8 @@ INSTALLED_APPS = [
     "lineage.execution",
     "lineage.assistant",
     "lineage.web",
+    "lineage.api",
+    "lineage.export",
     "lineage.bench",
 ]
 
@@ -200,6 +224,18 @@ LINEAGE_LLM_URL = env_str("LINEAGE_LLM_URL", "")
 LINEAGE_LLM_MODEL = env_str("LINEAGE_LLM_MODEL", "")
 LINEAGE_LLM_API_KEY = env_str("LINEAGE_LLM_API_KEY", "")
 LINEAGE_LLM_TIMEOUT_SECONDS = env_float("LINEAGE_LLM_TIMEOUT_SECONDS", 10.0)
+
+# Interop: traces as OpenTelemetry spans over OTLP/HTTP (an OpenTelemetry
+# collector, Jaeger or Tempo: http://collector:4318), and metric, alert and
+# workflow runs as OpenLineage events (Marquez: http://marquez:5000, or a file
+# of one JSON event per line). Empty: nothing is exported.
+LINEAGE_OTLP_ENDPOINT = env_url("LINEAGE_OTLP_ENDPOINT")
+LINEAGE_OTLP_HEADERS = env_headers("LINEAGE_OTLP_HEADERS")
+LINEAGE_OTLP_TIMEOUT_SECONDS = env_float("LINEAGE_OTLP_TIMEOUT_SECONDS", 10.0)
+LINEAGE_OPENLINEAGE_URL = env_url("LINEAGE_OPENLINEAGE_URL")
+LINEAGE_OPENLINEAGE_API_KEY = env_str("LINEAGE_OPENLINEAGE_API_KEY", "")
+LINEAGE_OPENLINEAGE_FILE = env_str("LINEAGE_OPENLINEAGE_FILE", "")
+LINEAGE_OPENLINEAGE_TIMEOUT_SECONDS = env_float("LINEAGE_OPENLINEAGE_TIMEOUT_SECONDS", 10.0)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 
 from lineage.metrics.models import Metric, MetricKind, MetricValue
 from lineage.metrics.sql import MetricError, run_metric_sql
+from lineage.metrics.tables import tables_read
 from lineage.observability.models import TraceType
 from lineage.observability.tracer import with_trace
 
@@ -73,6 +74,9 @@ def _inputs(metric: Metric, scheduled_for: datetime | None) -> dict[str, Any]:
     inputs: dict[str, Any] = {"kind": metric.kind, "schedule": metric.schedule or None}
     if metric.kind == MetricKind.SQL:
         inputs["sql"] = metric.sql
+        # Recorded with the run, so pages, graphs and exporters name the
+        # tables without parsing SQL (or importing metrics) themselves.
+        inputs["reads"] = tables_read(metric.sql)
     else:
         inputs["python_path"] = metric.python_path
     if scheduled_for is not None:

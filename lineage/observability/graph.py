@@ -69,7 +69,7 @@ NAME_LIMIT = 40
 TOOLTIP_LIMIT = 300
 CACHE_SECONDS = 24 * 60 * 60
 # Bump when the drawing changes, so cached SVG of the old style is not reused.
-GRAPH_STYLE_VERSION = 1
+GRAPH_STYLE_VERSION = 2
 
 _BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
@@ -279,7 +279,32 @@ def lineage_to_dot(
         _add_summary(graph, depth, trace_type, count)
     for tail, head in _edges(lineage, layout, drawn_missing):
         graph.edge(tail, head)
+    add_datasets(graph, layout.kept)
     return graph.source
+
+
+def add_datasets(graph: graphviz.Digraph, traces: Iterable[ExecutionTrace]) -> None:
+    """The tables the drawn metric runs read (`inputs["reads"]`, recorded at
+    run time), each one node above the runs that read it, so a chain of
+    causes can end at “the orders table”."""
+    readers: dict[str, list[ExecutionTrace]] = {}
+    for trace in traces:
+        reads = (trace.inputs or {}).get("reads") if trace.trace_type == TraceType.METRIC else None
+        for table in reads if isinstance(reads, list) else []:
+            readers.setdefault(str(table), []).append(trace)
+    for table, runs in sorted(readers.items()):
+        node = "table" + hashlib.sha256(table.encode()).hexdigest()[:16]
+        graph.node(
+            node,
+            label=_lines("table", table),
+            tooltip=_dot_text(f"Table {table}, read by metric “{runs[0].name}”", tooltip=True),
+            shape="cylinder",
+            style="filled",
+            fillcolor="#fef3c7",
+            color="#b45309",
+        )
+        for run in runs:
+            graph.edge(node, _node_name(run.id))
 
 
 # --- Rendering ------------------------------------------------------------

@@ -56,6 +56,23 @@ TRACEBACK_MARKER = "Traceback (most recent call last)"
 RECENT_IDS = timedelta(days=7)
 # Trace rows are written on their own autocommit connection (see store.py).
 TRACE_DB = "traces"
+# How far up a chain of first parents a walk goes (a bound against cycles;
+# the benchmark's longest chains are about forty traces).
+MAX_CHAIN_DEPTH = 1000
+
+# Each trace, its first parent, that one's first parent … (primary-key lookups).
+_FIRST_PARENTS_SQL = """
+WITH RECURSIVE path(id, depth) AS (
+    SELECT start.id, 0 FROM unnest(%s::uuid[]) AS start(id)
+  UNION
+    SELECT t.dependencies[1], path.depth + 1
+    FROM path JOIN execution_traces AS t ON t.id = path.id
+    WHERE t.dependencies[1] IS NOT NULL AND path.depth < %s
+)
+SELECT t.id, t.org_id, t.trace_type, t.name, t.dependencies[1]
+FROM execution_traces AS t
+WHERE t.id = ANY (ARRAY(SELECT DISTINCT id FROM path))
+"""
 
 
 class ExecutionTraceQuerySet(models.QuerySet):
@@ -138,6 +155,32 @@ class ExecutionTraceQuerySet(models.QuerySet):
         return self.filter(started_at__lte=started_at).exclude(
             started_at=started_at, id__gte=trace_id
         )
+
+    def oldest_first(self) -> ExecutionTraceQuerySet:
+        # trace_list, read backwards
+        return self.order_by("started_at", "id")
+
+    def after_position(self, started_at: datetime, trace_id: uuid.UUID) -> ExecutionTraceQuerySet:
+        """Traces listed after (started_at, id) oldest first: the keyset page
+        after that row, the mirror of before_position (trace_list)."""
+        return self.filter(started_at__gte=started_at).exclude(
+            started_at=started_at, id__lte=trace_id
+        )
+
+    def finished(self) -> ExecutionTraceQuerySet:
+        """Traces that have ended, whatever their status."""
+        return self.filter(completed_at__isnull=False)
+
+    def first_parent_paths(
+        self, trace_ids: Sequence[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, int, str, str, uuid.UUID | None]]:
+        """(id, org_id, trace_type, name, first parent) of each trace and of
+        every trace up its chain of first parents, in one recursive query (a
+        primary-key lookup per step). Exporters name a chain by the trace at
+        its top: OpenTelemetry shows a chain as one trace."""
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(_FIRST_PARENTS_SQL, [list(trace_ids), MAX_CHAIN_DEPTH])
+            return cursor.fetchall()
 
     def matching_text(self, text: str) -> ExecutionTraceQuerySet:
         """Name or error containing `text`, or an id starting or ending with

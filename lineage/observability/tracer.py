@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import ContextDecorator, contextmanager
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
 
+from lineage.observability.listeners import TraceRecord, trace_written
 from lineage.observability.models import TraceSource, TraceStatus
 from lineage.observability.store import create_trace, update_trace
 
@@ -117,6 +118,7 @@ class with_trace(ContextDecorator):
         if scope.started_by and source != TraceSource.DEPENDENCY:
             # Started by a person (a run, or a re-run linked to a failure).
             inputs.setdefault("started_by", scope.started_by)
+        started_at = timezone.now()
         trace_id = create_trace(
             org_id=org_id,
             trace_type=self.trace_type,
@@ -125,8 +127,14 @@ class with_trace(ContextDecorator):
             source=source,
             inputs=inputs,
             dependencies=parents,
+            started_at=started_at,
         )
         self.handle = TraceHandle(trace_id, org_id, self.trace_type, self.name)
+        self._record = TraceRecord(
+            trace_id, org_id, self.trace_type, self.name, self.subject, source, inputs,
+            tuple(parents), started_at,
+        )
+        trace_written(self._record)
         self._token = _current_trace.set(self.handle)
         return self.handle
 
@@ -143,6 +151,7 @@ class with_trace(ContextDecorator):
             interrupted = not isinstance(exc, Exception)
             changes["status"] = TraceStatus.ABANDONED if interrupted else TraceStatus.FAILED
         update_trace(self.handle.id, **changes)
+        trace_written(replace(self._record, **changes))
         return False
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from lineage.alerts.models import AlertRule
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
+from lineage.metrics.tables import tables_read
 from lineage.observability.explain import why_each_ran
 from lineage.observability.models import ExecutionTrace, TraceSource
 from lineage.web.access import can_run, get_definition_or_404, org_definitions
@@ -64,6 +65,7 @@ def metric_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "metric": metric,
         "alerts": metric.alert_rules.all(),
+        "reads": tables_read(metric.sql),
         "values": metric.values.all()[:RECENT_RUNS],
         "runs": runs_with_reasons(metric.organization_id, metric.subject),
         "can_run": can_run(request, metric.organization_id),
