@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from lineage.api.models import ApiToken
@@ -21,10 +21,13 @@ from lineage.tenancy.models import Organization
 
 
 class TokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken:
+        """The token given; a wrong or revoked one is refused outright, never
+        passed over for the browser's session."""
         api_token = ApiToken.objects.find(token)
-        if api_token is not None:
-            api_token.note_use()
+        if api_token is None:
+            raise AuthenticationError()
+        api_token.note_use()
         return api_token
 
 

@@ -8,8 +8,8 @@ filter, a bad cursor, a limit over the cap, a missing token.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -18,12 +18,17 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from lineage.api import schemas
 from lineage.api.auth import BrowserSession, Caller, TokenAuth, caller
-from lineage.assistant.answers import answer_question
-from lineage.assistant.planner import MAX_QUESTION_LENGTH, AskContext, QuestionError
+from lineage.assistant.answers import Answer, answer_question
+from lineage.assistant.intents import Intent
+from lineage.assistant.planner import AskContext, QuestionError
 from lineage.observability.explain import generate_explanation, why_each_ran
 from lineage.observability.jsonsafe import clean_text
 from lineage.observability.models import TraceSource, TraceStatus, TraceType
-from lineage.observability.store import MAX_LINEAGE_DEPTH, get_trace_lineage
+from lineage.observability.store import (
+    DEFAULT_LINEAGE_DEPTH,
+    MAX_LINEAGE_DEPTH,
+    get_trace_lineage,
+)
 from lineage.observability.subjects import Subject, definition_kinds
 from lineage.web.trace_filters import (
     MAX_SEARCH_LENGTH,
@@ -46,6 +51,8 @@ SourceName = Literal[tuple(TraceSource.values)]  # type: ignore[valid-type]
 Window = Literal["1h", "24h", "7d"]
 Direction = Literal["up", "down", "both"]
 DefinitionKind = Literal["metric", "alert", "workflow"]
+# A page's position as the API writes it (opaque to clients: pass back `next_cursor`).
+CursorParam = Annotated[str | None, Query(pattern=r"^-?[0-9]{1,16}_[0-9a-f]{32}$")]
 
 api = NinjaAPI(
     title="Lineage API",
@@ -113,27 +120,26 @@ def list_traces(
     status: StatusName | None = None,
     source: SourceName | None = None,
     window: Window | None = None,
-    start: datetime | None = Query(None, alias="from"),
-    end: datetime | None = Query(None, alias="to"),
-    q: str = Query("", max_length=MAX_SEARCH_LENGTH),
-    cursor: str = "",
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    q: Annotated[str, Query(max_length=MAX_SEARCH_LENGTH)] = "",
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ):
     """Traces of the organization (the token's, or the one the browser is
-    viewing), newest first, with the trace browser's filters. `next_cursor`
-    pages on: pass it as `cursor`."""
+    viewing), newest first, with the trace browser's filters: `from` and `to`
+    bound when they started (a range that ends before it starts holds
+    nothing). `next_cursor` pages on: pass it as `cursor`."""
     filters = TraceFilters(
         trace_type=type or "",
         status=status or "",
         source=source or "",
         window=window or "",
-        start=_aware(start),
-        end=_aware(end),
+        start=_utc(start),
+        end=_utc(end),
         q=clean_text(q.strip()),
         cursor=_cursor(cursor),
     )
-    if filters.start and filters.end and filters.start >= filters.end:
-        raise HttpError(400, "“from” must be before “to”.")
     traces = filter_traces(caller(request).listed_traces(), filters, timezone.now())
     rows, next_cursor = keyset_page(traces, filters.cursor, limit)
     return schemas.TracePage(
@@ -157,7 +163,7 @@ def get_lineage(
     request: HttpRequest,
     trace_id: str,
     direction: Direction = "both",
-    depth: int = Query(20, ge=1, le=MAX_LINEAGE_DEPTH),
+    depth: Annotated[int, Query(ge=1, le=MAX_LINEAGE_DEPTH)] = DEFAULT_LINEAGE_DEPTH,
 ):
     """The trace with its causes (`up`), effects (`down`) or both, `depth` levels each way."""
     trace = caller(request).trace(trace_id)
@@ -184,9 +190,9 @@ def get_explanation(request: HttpRequest, trace_id: str):
 def definition_runs(
     request: HttpRequest,
     kind: DefinitionKind,
-    definition_id: int = Path(..., ge=1, le=MAX_ID),
-    cursor: str = "",
-    limit: int = Query(10, ge=1, le=MAX_LIMIT),
+    definition_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
 ):
     """The latest runs of one definition, newest first, each with one line on why it ran."""
     definition = _definition(caller(request), kind, definition_id)
@@ -234,8 +240,6 @@ def ask(request: HttpRequest, body: schemas.Question):
     organization = who.organization_of(trace.org_id) if trace else who.organization
     if organization is None:
         raise HttpError(400, "You do not belong to an organization yet.")
-    if len(body.question) > MAX_QUESTION_LENGTH:
-        raise HttpError(422, f"question: at most {MAX_QUESTION_LENGTH} characters")
     context = AskContext(
         organization=organization,
         org_ids=who.org_ids,
@@ -246,27 +250,32 @@ def ask(request: HttpRequest, body: schemas.Question):
     )
     try:
         answer = answer_question(body.question, context)
-    except QuestionError as error:
-        raise HttpError(422, str(error)) from None
+    except QuestionError as error:  # nothing but spaces: answered as the Ask page does
+        answer = Answer(Intent.INVALID).say(str(error))
     return schemas.AssistantAnswer.of(answer)
 
 
 # --- Helpers ---------------------------------------------------------------------
 
 
-def _cursor(value: str):
-    if not value.strip():
+def _cursor(value: str | None) -> Cursor | None:
+    """The schema's pattern lets through only cursors that decode."""
+    return Cursor.decode(value) if value else None
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A moment in UTC; without an offset it is in the display time zone, as
+    the trace browser reads it. PostgreSQL refuses odd offsets (-16:58), so
+    none is sent; a moment at the very edge of the calendar is that edge."""
+    if moment is None:
         return None
     try:
-        return Cursor.decode(value.strip())
-    except (ValueError, OverflowError):
-        raise HttpError(400, "The cursor is not one this API gave out.") from None
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and timezone.is_naive(moment):
-        return timezone.make_aware(moment)
-    return moment
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        edge = datetime.min if moment.year < 2 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 def _definition(who: Caller, kind: str, definition_id: int):

@@ -8,9 +8,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Schema
+from ninja import Field, Schema
 
 from lineage.assistant.answers import Answer
+from lineage.assistant.planner import MAX_QUESTION_LENGTH
 from lineage.observability.explain import Explanation
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import Lineage
@@ -161,7 +162,8 @@ class FailureGroup(Schema):
 
 
 class Question(Schema):
-    question: str
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_LENGTH)
+    # Asked about this trace, as from the box on its page (“why did this run?”).
     trace_id: uuid.UUID | None = None
 
 
