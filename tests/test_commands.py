@@ -32,6 +32,7 @@ pytestmark = traced_db
         (["traces", "--limit", "0"], "--limit must be between 1 and 10000"),
         (["run_scheduler", "--now", "tuesday"], "--now must be an ISO-8601 time"),
         (["run_scheduler", "--org", "acme-corp"], "No organization “acme-corp”. Did you mean “acme”?"),
+        (["export_traces"], "Nothing to send to: set LINEAGE_OTLP_ENDPOINT"),
     ],
 )
 def test_bad_input_is_a_one_line_command_error(seeded, args, message):

@@ -39,10 +39,13 @@ class Command(BaseCommand):
         try:
             sent = backfill.run(batches, self._progress)
         except BackfillStopped as stopped:
-            again = f" Run again with --after {stopped.after.id} to go on." if stopped.after else ""
-            raise CommandError(
-                f"Stopped after {stopped.sent:,} traces: {stopped}.{again}"
-            ) from None
+            reason = " ".join(str(stopped).split())  # one line, whatever the library said
+            again = (
+                f"run again with --after {stopped.after.id} to go on"
+                if stopped.after
+                else "run it again once the destination is back"
+            )
+            raise CommandError(f"Stopped after {stopped.sent:,} traces: {reason}; {again}.") from None
         where = " and ".join(
             name for name, on in (("OpenTelemetry", destinations.span_exporter),
                                   ("OpenLineage", destinations.openlineage)) if on
