@@ -3,6 +3,7 @@ explanations, query plans, short ids, and the pages people open."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +17,13 @@ from django.test import Client
 from django.urls import reverse
 from psycopg.types.json import Jsonb
 
+from lineage.bench.sink import Sink
 from lineage.bench.timing import Figure, median, p95, ratio_figure, timed, timing_figure
+from lineage.export.live import live_export
 from lineage.observability.explain import generate_explanation
 from lineage.observability.graph import DEFAULT_GRAPH_DEPTH, lineage_to_dot, render_svg
 from lineage.observability.ids import TraceNotFound, uuid7
+from lineage.observability.listeners import add_trace_listener, remove_trace_listener
 from lineage.observability.models import ExecutionTrace, TraceType
 from lineage.observability.store import get_trace_lineage, lineage_plan_problems
 from lineage.observability.tracer import trace_scope, with_trace
@@ -77,6 +81,62 @@ def measure_tracer(org: Organization, repetitions: int) -> Figure:
         f"raw INSERT+UPDATE median {median(bare_ms):.3f} ms, p95 {p95(bare_ms):.3f}"
     )
     return ratio_figure("tracer: with_trace ÷ raw INSERT+UPDATE", ratio, "≤ 1.5", ratio <= 1.5, note)
+
+
+# Runs between two flushes of the export: far fewer than its thread gathers
+# in SEND_DELAY_SECONDS, so its work never overlaps a timed run.
+FLUSH_EVERY = 20
+
+
+def measure_export(org: Organization, repetitions: int) -> Figure:
+    """with_trace of a metric run with the live export on (OpenTelemetry and
+    OpenLineage, to a loopback endpoint in another process) against the same
+    with it off."""
+    sink = Sink()
+    export = live_export(otlp_endpoint=sink.url, openlineage_url=sink.url)
+    remove_trace_listener(export)
+
+    def traced() -> None:
+        inputs = {"sql": "SELECT 42", "reads": ["public.bench"]}
+        with with_trace(TraceType.METRIC, name="bench export", inputs=inputs) as handle:
+            handle.outputs["value"] = 42
+
+    def exported() -> None:
+        add_trace_listener(export)
+        try:
+            traced()
+        finally:
+            remove_trace_listener(export)
+
+    on_ms: list[float] = []
+    off_ms: list[float] = []
+    export_cpu = 0.0
+    try:
+        with trace_scope(org=org):
+            for action in (exported, traced) * 5:
+                action()
+            for number in range(repetitions):
+                if number % FLUSH_EVERY == 0:
+                    # The export thread's work, done now and timed apart: what
+                    # it costs lands between runs, never inside one.
+                    started = time.process_time()
+                    export.flush(30)
+                    export_cpu += time.process_time() - started
+                on_ms += timed(exported, 1, warm_up=0)  # alternated, as for the tracer
+                off_ms += timed(traced, 1, warm_up=0)
+            started = time.process_time()
+            export.flush(30)
+            export_cpu += time.process_time() - started
+    finally:
+        export.close()
+        sink.close()
+    ratio = median(on_ms) / median(off_ms)
+    note = (
+        f"export on median {median(on_ms):.3f} ms, p95 {p95(on_ms):.3f}; "
+        f"off median {median(off_ms):.3f} ms, p95 {p95(off_ms):.3f}; the export thread's "
+        f"CPU, between runs: {export_cpu * 1000 / (repetitions + 5):.3f} ms per run"
+    )
+    return ratio_figure("tracer: with_trace, export on ÷ off", ratio, "≤ 1.2", ratio <= 1.2, note)
 
 
 # --- Lineage, explanation, plans -------------------------------------------------

@@ -11,6 +11,7 @@ from lineage.bench.figures import (
     lineage_samples,
     measure_big_svg,
     measure_explanation,
+    measure_export,
     measure_plans,
     measure_short_ids,
     measure_trace_detail,
@@ -52,6 +53,7 @@ def run(plan: BenchSizes, *, keep: bool = False, progress: TextIO = sys.stderr) 
 
         say("Measuring the tracer…")
         figures.append(measure_tracer(large, plan.tracer_repetitions))
+        figures.append(measure_export(large, plan.tracer_repetitions))
         say("Measuring lineage and explanations…")
         large_lineage = lineage_samples(probes.deep_middle, plan.repetitions)
         figures.append(timing_figure(

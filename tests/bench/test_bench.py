@@ -21,6 +21,7 @@ TINY = ["--quick", "--traces", "3000", "--small", "500", "--repetitions", "3",
 
 FIGURES = [
     "tracer: with_trace ÷ raw INSERT+UPDATE",
+    "tracer: with_trace, export on ÷ off",
     "lineage up+down, depth 20, 3,000 traces",
     "lineage 3,000 ÷ 500 traces",
     "explanation of a five-level chain",
