@@ -8,7 +8,9 @@ filter, a bad cursor, a limit over the cap, a missing token.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Annotated, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -54,6 +56,24 @@ DefinitionKind = Literal["metric", "alert", "workflow"]
 # A page's position as the API writes it (opaque to clients: pass back `next_cursor`).
 CursorParam = Annotated[str | None, Query(pattern=r"^-?[0-9]{1,16}_[0-9a-f]{32}$")]
 
+# The docs page runs Swagger UI from static files (django-ninja ships them:
+# no CDN) under the policy the dashboard's pages have.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def _with_docs_policy(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def with_policy(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.setdefault("Content-Security-Policy", DOCS_POLICY)
+        return response
+
+    return with_policy
+
+
 api = NinjaAPI(
     title="Lineage API",
     version="1",
@@ -64,6 +84,7 @@ api = NinjaAPI(
     ),
     auth=[TokenAuth(), BrowserSession()],
     urls_namespace="api-v1",
+    docs_decorator=_with_docs_policy,
 )
 
 
