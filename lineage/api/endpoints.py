@@ -59,8 +59,9 @@ CursorParam = Annotated[str | None, Query(pattern=r"^-?[0-9]{1,16}_[0-9a-f]{32}$
 # The docs page runs Swagger UI from static files (django-ninja ships them:
 # no CDN) under the policy the dashboard's pages have.
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 
 
