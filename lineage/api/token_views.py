@@ -18,12 +18,12 @@ def _is_owner(request: HttpRequest) -> bool:
     return request.membership is not None and request.membership.role == Role.OWNER
 
 
-def _page(request: HttpRequest, **context) -> HttpResponse:
+def _page(request: HttpRequest, status: int = 200, **extra) -> HttpResponse:
     if request.organization is None:
         raise Http404("You do not belong to an organization.")
     tokens = ApiToken.objects.for_org(request.organization).select_related("created_by")
-    context = {"tokens": tokens, "is_owner": _is_owner(request), "name_length": NAME_LENGTH, **context}
-    return render(request, "api/tokens.html", context, status=context.pop("status", 200))
+    context = {"tokens": tokens, "is_owner": _is_owner(request), "name_length": NAME_LENGTH, **extra}
+    return render(request, "api/tokens.html", context, status=status)
 
 
 @require_GET
