@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -230,9 +229,11 @@ def test_invalid_dot_is_a_clear_render_error():
 
 
 def test_a_render_over_the_time_limit_is_a_render_error():
-    big = "digraph {" + " ".join(f"n{i} -> n{i + 1}; n{i} -> n{(i * 7) % 300};" for i in range(300))
+    # Small, so the render it abandons leaves the renderer free for the next
+    # test within milliseconds.
+    small = "digraph {" + " ".join(f"n{i} -> n{i + 1};" for i in range(10))
     with pytest.raises(GraphRenderError, match="took longer than 0.0001 s"):
-        render_svg(big + "}", timeout=0.0001)
+        render_svg(small + "}", timeout=0.0001)
 
 
 def test_repeat_view_of_an_unchanged_lineage_comes_from_the_cache(org):
@@ -243,9 +244,7 @@ def test_repeat_view_of_an_unchanged_lineage_comes_from_the_cache(org):
 
     # With rendering made impossible, an unchanged lineage is still drawn.
     with override_settings(LINEAGE_GRAPH_TIMEOUT_SECONDS=0):
-        started = time.perf_counter()
         assert lineage_svg(get_trace_lineage(alert), url_for) == first
-        assert time.perf_counter() - started < 0.03
 
     # A running trace that finishes changes the fingerprint: drawn again.
     update_trace(running, status="failed", completed_at=timezone.now())
