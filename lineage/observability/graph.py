@@ -1,8 +1,10 @@
 """Lineage graphs: a `Lineage` as Graphviz DOT, and that DOT as inline SVG.
 
-Shape says what ran (metric, alert, workflow, step), fill colour says how it
-ended, the trace asked about has a thick border, and each node links to its
-trace's page. Observability imports no web module, so links come from a
+Causes on the left, effects on the right. Shape says what ran (metric,
+alert, workflow, step), fill colour says how it ended, the trace asked about
+has a thick dark border, the path from its root cause to it is drawn in the
+accent colour, and each node links to its trace's page. For the dashboard,
+wide levels of effects fold (graph_folds.py). Observability imports no web module, so links come from a
 `url_for(trace_id)` callable the caller passes in.
 
 Every piece of text that reaches the DOT — labels, tooltips, URLs, the graph
@@ -20,7 +22,7 @@ import shutil
 import subprocess
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -32,11 +34,13 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from lineage.observability.formatting import format_duration
+from lineage.observability.graph_folds import PLURALS, Fold, fold_siblings
 from lineage.observability.ids import short_trace_id
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
 from lineage.observability.store import Lineage
 
 UrlFor = Callable[[uuid.UUID], str]
+FoldUrl = Callable[[str], str]
 
 # Levels of causes and effects the trace page's graph panel draws, by
 # default and at most.
@@ -49,12 +53,6 @@ SHAPES = {
     TraceType.WORKFLOW: "box",
     TraceType.STEP: "note",
 }
-PLURALS = {
-    TraceType.METRIC: "metrics",
-    TraceType.ALERT: "alerts",
-    TraceType.WORKFLOW: "workflows",
-    TraceType.STEP: "steps",
-}
 # (fill, border) per status; the legend on the trace page uses the same fills.
 COLOURS = {
     TraceStatus.SUCCEEDED: ("#d1fae5", "#047857"),
@@ -64,12 +62,18 @@ COLOURS = {
     TraceStatus.ABANDONED: ("#e5e7eb", "#6b7280"),
 }
 GREY = "#9ca3af"
+# The trace asked about (the legend's “this trace” swatch) and the path to it.
+INK = "#111827"
+PATH = "#4338ca"
 FONT = "Helvetica,Arial,sans-serif"
-NAME_LIMIT = 40
+# Labels are 12 units high; the page draws 1 unit as 1 px at 100 % and never
+# zooms out past 11 px (static/js/lineage.js).
+FONT_SIZE = "12"
+NAME_LIMIT = 32
 TOOLTIP_LIMIT = 300
 CACHE_SECONDS = 24 * 60 * 60
 # Bump when the drawing changes, so cached SVG of the old style is not reused.
-GRAPH_STYLE_VERSION = 1
+GRAPH_STYLE_VERSION = 2
 
 _BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
@@ -130,11 +134,12 @@ def _summary_name(depth: int, trace_type: str) -> str:
     return f"more_{sign}{abs(depth)}_{trace_type}"
 
 
-def _layout(lineage: Lineage, cap: int) -> _Layout:
-    """Keep the `cap` traces nearest the root (by |depth|, then time); fold
-    the rest into one summary node per (depth, trace type)."""
+def _layout(lineage: Lineage, cap: int, folded: Iterable[uuid.UUID] = ()) -> _Layout:
+    """Keep the `cap` traces nearest the root (by |depth|, then time) of
+    those not folded; fold the rest into one summary node per (depth, trace type)."""
+    folded = set(folded)
     ranked = sorted(
-        lineage.nodes.values(),
+        (trace for trace in lineage.nodes.values() if trace.id not in folded),
         key=lambda t: (abs(lineage.depths[t.id]), t.started_at, str(t.id)),
     )
     hidden: dict[uuid.UUID, str] = {}
@@ -177,15 +182,17 @@ def _tooltip(trace: ExecutionTrace) -> str:
     return _dot_text(text, TOOLTIP_LIMIT, tooltip=True)
 
 
-def _add_trace(graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, url_for) -> None:
+def _add_trace(
+    graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, url_for, on_path: bool = False
+) -> None:
     fill, border = COLOURS.get(trace.status, COLOURS[TraceStatus.PENDING])
     attrs = {
         "label": _lines(trace.trace_type, trace.name, f"{trace.status} · {_clock(trace)}"),
         "shape": SHAPES.get(trace.trace_type, "box"),
         "style": "filled,bold" if is_root else "filled",
         "fillcolor": fill,
-        "color": border,
-        "penwidth": "3.5" if is_root else "1.2",
+        "color": INK if is_root else PATH if on_path else border,
+        "penwidth": "3.5" if is_root else "2.2" if on_path else "1.2",
         "tooltip": _tooltip(trace),
         "id": _dot_text(f"lineage-{trace.id}"),
     }
@@ -226,6 +233,36 @@ def _add_summary(graph: graphviz.Digraph, depth: int, trace_type: str, count: in
     )
 
 
+def _add_fold(graph: graphviz.Digraph, fold: Fold, fold_url: FoldUrl | None) -> None:
+    fill, border = COLOURS.get(fold.status, COLOURS[TraceStatus.PENDING])
+    names = ", ".join(member.name for member in fold.members[:12])
+    more = f" and {len(fold.members) - 12} more" if len(fold.members) > 12 else ""
+    attrs = {
+        "label": _dot_text(fold.label),
+        "tooltip": _dot_text(f"{fold.label[:-2]}: {names}{more}. Click to show each.", TOOLTIP_LIMIT, tooltip=True),
+        "shape": SHAPES.get(fold.trace_type, "box"),
+        "style": "filled,dashed",
+        "fillcolor": fill,
+        "color": border,
+        "penwidth": "1.6",
+        "class": "fold",
+        "id": _dot_text(f"fold-{fold.key}"),
+    }
+    if fold_url is not None:
+        attrs.update(URL=_dot_text(fold_url(fold.key)), target="_top")
+    graph.node(fold.name, **attrs)
+
+
+def _path_edges(lineage: Lineage) -> set[tuple[str, str]]:
+    """Edges among the trace's causes and into it: the path from its root cause."""
+    on_path = {t for t, depth in lineage.depths.items() if depth <= 0}
+    return {
+        (_node_name(parent), _node_name(child))
+        for parent, child in lineage.edges
+        if parent in on_path and child in on_path
+    }
+
+
 def _edges(lineage: Lineage, layout: _Layout, drawn_missing: set[uuid.UUID]) -> list[tuple]:
     kept = {trace.id for trace in layout.kept}
 
@@ -253,32 +290,52 @@ def _missing_to_draw(lineage: Lineage, kept: Iterable[ExecutionTrace]) -> set[uu
 
 
 def lineage_to_dot(
-    lineage: Lineage, *, url_for: UrlFor | None = None, node_cap: int | None = None
+    lineage: Lineage,
+    *,
+    url_for: UrlFor | None = None,
+    node_cap: int | None = None,
+    fold: bool = False,
+    unfold: Collection[str] = (),
+    fold_url: FoldUrl | None = None,
 ) -> str:
-    """The lineage as DOT source: causes above, effects below.
+    """The lineage as DOT source: causes left, effects right.
 
     `node_cap` (default `LINEAGE_GRAPH_NODE_CAP`) bounds the traces drawn;
     beyond it the graph collapses the farthest ones and says so in its label.
+    With `fold`, siblings of the same kind and outcome fold into one node
+    (except those whose keys are in `unfold`), linked to `fold_url(key)`.
     """
-    layout = _layout(lineage, _node_cap(node_cap))
+    folded, folds = fold_siblings(lineage, unfold, _node_name) if fold else ({}, [])
+    layout = _layout(lineage, _node_cap(node_cap), folded)
+    layout.hidden.update(folded)
     graph = graphviz.Digraph("lineage")
-    graph.attr(rankdir="TB", bgcolor="transparent", fontname=FONT, fontsize="12")
-    graph.attr("node", fontname=FONT, fontsize="11", margin="0.15,0.06")
-    graph.attr("edge", color="#6b7280", arrowsize="0.7")
-    if layout.hidden:
+    graph.attr(
+        rankdir="LR", bgcolor="transparent", fontname=FONT, fontsize=FONT_SIZE,
+        ranksep="0.35", nodesep="0.12",
+    )
+    graph.attr("node", fontname=FONT, fontsize=FONT_SIZE, margin="0.14,0.05", height="0.3")
+    graph.attr("edge", color="#6b7280", arrowsize="0.6")
+    if len(layout.kept) + len(folded) < layout.total:
         graph.attr(
             label=_dot_text(f"showing {len(layout.kept)} of {layout.total} traces"),
             labelloc="t",
         )
+    path = {t for t, depth in lineage.depths.items() if depth < 0}
     for trace in sorted(layout.kept, key=lambda t: (lineage.depths[t.id], t.started_at)):
-        _add_trace(graph, trace, trace.id == lineage.root_id, url_for)
+        _add_trace(graph, trace, trace.id == lineage.root_id, url_for, trace.id in path)
     drawn_missing = _missing_to_draw(lineage, layout.kept)
     for trace_id in sorted(drawn_missing):
         _add_missing(graph, trace_id)
     for (depth, trace_type), count in sorted(layout.summaries.items()):
         _add_summary(graph, depth, trace_type, count)
+    for each in folds:
+        _add_fold(graph, each, fold_url)
+    path_edges = _path_edges(lineage)
     for tail, head in _edges(lineage, layout, drawn_missing):
-        graph.edge(tail, head)
+        if (tail, head) in path_edges:
+            graph.edge(tail, head, color=PATH, penwidth="2.4")
+        else:
+            graph.edge(tail, head)
     return graph.source
 
 
@@ -350,10 +407,14 @@ def _inline_svg(raw: bytes) -> str:
 
 
 def lineage_fingerprint(
-    lineage: Lineage, url_for: UrlFor | None = None, node_cap: int | None = None
+    lineage: Lineage,
+    url_for: UrlFor | None = None,
+    node_cap: int | None = None,
+    drawing: tuple = (),
 ) -> str:
     """Changes whenever the drawing would: a node's status, end, name or
-    depth, an edge, a deleted parent, the cap, or how links are built."""
+    depth, an edge, a deleted parent, the cap, how links are built, or
+    `drawing` (what is folded)."""
     nodes = sorted(
         (
             str(t.id),
@@ -362,6 +423,7 @@ def lineage_fingerprint(
             t.completed_at.isoformat() if t.completed_at else "",
             t.name,
             lineage.depths[t.id],
+            (t.outputs or {}).get("fired") if t.trace_type == TraceType.ALERT else None,
         )
         for t in lineage.nodes.values()
     )
@@ -373,21 +435,43 @@ def lineage_fingerprint(
         sorted(str(m) for m in lineage.missing),
         _node_cap(node_cap),
         url_for(lineage.root_id) if url_for is not None else None,
+        drawing,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def lineage_svg(
-    lineage: Lineage, url_for: UrlFor | None = None, *, node_cap: int | None = None
+    lineage: Lineage,
+    url_for: UrlFor | None = None,
+    *,
+    node_cap: int | None = None,
+    fold: bool = False,
+    unfold: Collection[str] = (),
+    fold_url: FoldUrl | None = None,
 ) -> str:
     """The lineage drawn as inline SVG, from the cache when it has not changed.
 
     A repeat view of a finished lineage skips Graphviz entirely; a running
     trace that finishes changes the fingerprint, so it is drawn again.
     """
-    key = f"lineage-svg:{lineage_fingerprint(lineage, url_for, node_cap)}"
+    drawing = (fold, tuple(sorted(unfold)), fold_url("") if fold_url else None)
+    key = f"lineage-svg:{lineage_fingerprint(lineage, url_for, node_cap, drawing)}"
     svg = cache.get(key)
     if svg is None:
-        svg = render_svg(lineage_to_dot(lineage, url_for=url_for, node_cap=node_cap))
+        dot = lineage_to_dot(
+            lineage, url_for=url_for, node_cap=node_cap, fold=fold, unfold=unfold,
+            fold_url=fold_url,
+        )
+        svg = _for_the_page(render_svg(dot))
         cache.set(key, svg, CACHE_SECONDS)
     return svg
+
+
+_POINT_SIZE = re.compile(r'^(<svg[^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def _for_the_page(svg: str) -> str:
+    """Graphviz's SVG sized in px (1 unit = 1 px at 100 %, so a label is
+    12 px) and its links out of the tab order: the graph is one tab stop."""
+    svg = _POINT_SIZE.sub(r'\1 width="\2" height="\3"', svg, count=1)
+    return svg.replace("<a ", '<a tabindex="-1" ')

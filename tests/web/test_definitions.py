@@ -90,7 +90,7 @@ def test_metric_page_shows_definition_values_and_why_each_run_ran(member_client,
     manual, scheduled = run_rows(response)
     assert "Ran when started by hand" in manual
     assert "Ran on its schedule (*/5 * * * *)." in scheduled
-    assert "= 7" in scheduled
+    assert "computed 7" in scheduled
 
 
 def test_alert_page_says_which_metric_run_caused_each_evaluation(member_client, failing_chain):
@@ -116,7 +116,7 @@ def test_workflow_page_shows_steps_and_why_each_run_ran(member_client, failing_c
     assert "Because alert “Orders piling up” fired (value 7 &gt; threshold 5, by 2)." in row
     assert "status-failed" in row
     assert "HTTP 500" in row
-    assert "stopped at step 1" in row
+    assert "step 1 failed" in row
 
 
 def test_run_with_a_deleted_parent_says_so(member_client, org):
