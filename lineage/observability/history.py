@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from lineage.observability.formatting import format_number
+from lineage.observability.formatting import format_number, join_phrases
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
 
 # Runs a definition page and a failed trace's triage look back over.
@@ -238,3 +238,54 @@ class History:
 def history_of(traces, subject: str, runs: int = HISTORY_RUNS) -> History:
     """One query on trace_subject: the latest `runs` outcomes of `subject`."""
     return History(traces.runs_of(subject).outcomes(runs), runs)
+
+
+# --- Failures grouped by cause, across definitions ------------------------------
+
+
+@dataclass
+class CauseGroup:
+    """Failures with the same root cause, whatever definition failed: the
+    latest failed run of each definition (and step) it hit, newest first."""
+
+    cause: str
+    failed: list[ExecutionTrace] = field(default_factory=list)
+
+    @property
+    def failures(self) -> int:
+        return sum(getattr(trace, "failures", 1) for trace in self.failed)
+
+    @property
+    def latest(self) -> ExecutionTrace:
+        return self.failed[0]
+
+    @property
+    def what(self) -> str:
+        """“4 workflows”, “1 metric and 2 workflows”."""
+        kinds: dict[str, set] = {}
+        for trace in self.failed:
+            kinds.setdefault(trace.trace_type, set()).add(trace.subject or trace.name)
+        parts = [
+            f"{len(names)} {trace_type}{'s' if len(names) != 1 else ''}"
+            for trace_type, names in kinds.items()
+        ]
+        return join_phrases(parts)
+
+
+def group_by_cause(failed: Sequence[ExecutionTrace]) -> list[CauseGroup]:
+    """Definition groups (ExecutionTrace.objects.failure_groups(), newest
+    first) gathered by the root cause of their latest error."""
+    groups: dict[str, CauseGroup] = {}
+    for trace in failed:
+        key = error_key(trace.error) or "(no error recorded)"
+        group = groups.setdefault(key, CauseGroup(root_cause(trace.error) or "(no error recorded)"))
+        group.failed.append(trace)
+    return list(groups.values())
+
+
+def histories_of(outcomes: Sequence[tuple[str, str, datetime, uuid.UUID]], looked_back: int) -> dict[str, History]:
+    """Per subject, from ExecutionTrace.objects.latest_outcomes_of()."""
+    by_subject: dict[str, list] = {}
+    for subject, status, started_at, trace_id in outcomes:
+        by_subject.setdefault(subject, []).append((status, started_at, trace_id))
+    return {subject: History(rows, looked_back) for subject, rows in by_subject.items()}

@@ -21,7 +21,14 @@ from django_htmx.http import trigger_client_event
 from lineage.execution.rerun import CannotRerun, is_rerunnable, rerun
 from lineage.observability.explain import generate_explanation
 from lineage.observability.graph import COLOURS, DEFAULT_GRAPH_DEPTH, MAX_GRAPH_DEPTH, SHAPES
-from lineage.observability.history import History, Run, group_runs, history_of
+from lineage.observability.history import (
+    History,
+    Run,
+    group_by_cause,
+    group_runs,
+    histories_of,
+    history_of,
+)
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import get_trace_lineage
 from lineage.web.access import can_run, get_trace_or_404, org_traces
@@ -140,9 +147,53 @@ def run_traces(request: HttpRequest, trace_id: object) -> HttpResponse:
     return render(request, "web/trace_list.html#run-traces", context)
 
 
+# The Failures page reads at most this many failed runs (the newest of the
+# window), shows this many causes at first and adds as many with each “more”.
+FAILURES_READ = 10_000
+CAUSES_SHOWN = 20
+MAX_CAUSES_SHOWN = 200
+RUNS_PER_DEFINITION = 50
+FAILURE_WINDOWS = {"1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
+_FAILURE_SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7),
+                  "30d": timedelta(days=30)}
+
+
 @require_GET
 def failures(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/failures.html", {"groups": org_traces(request).failure_groups()})
+    """Failed runs in a time window, grouped by root cause across
+    definitions; within a cause, by definition (and step) with its history."""
+    window = request.GET.get("window", "24h")
+    if window not in _FAILURE_SPANS:
+        window = "24h"
+    shown = _bounded_int(request.GET.get("causes"), CAUSES_SHOWN, MAX_CAUSES_SHOWN)
+    start = timezone.now() - _FAILURE_SPANS[window]
+    causes = group_by_cause(org_traces(request).failure_groups_since(start, FAILURES_READ))
+    page = causes[:shown]
+    subjects = sorted({t.subject for group in page for t in group.failed if t.subject})
+    outcomes = (
+        ExecutionTrace.objects.latest_outcomes_of(request.organization.pk, subjects, RUNS_PER_DEFINITION)
+        if subjects else []
+    )
+    histories = histories_of(outcomes, RUNS_PER_DEFINITION)
+    for group in page:
+        for trace in group.failed:
+            trace.history = histories.get(trace.subject)
+    context = {
+        "causes": page,
+        "window": window,
+        "windows": FAILURE_WINDOWS,
+        "more": len(causes) - shown,
+        "next_shown": min(shown + CAUSES_SHOWN, MAX_CAUSES_SHOWN) if shown < MAX_CAUSES_SHOWN else 0,
+        "read_cap": FAILURES_READ,
+    }
+    return render(request, "web/failures.html", context)
+
+
+def _bounded_int(raw: str | None, default: int, most: int) -> int:
+    try:
+        return max(1, min(int(raw or default), most))
+    except ValueError:
+        return default
 
 
 @require_GET

@@ -121,7 +121,7 @@
     }
     function fit() {
       var width = viewport.clientWidth - 16;
-      var height = Math.max(viewport.clientHeight, 240) - 16;
+      var height = (parseFloat(getComputedStyle(viewport).maxHeight) || 560) - 16;
       apply(Math.min(1, width / natural.width, height / natural.height));
       centreOn(rootNode() || svg);
     }

@@ -75,3 +75,9 @@ def status_badge(status: str) -> SafeString:
 @register.simple_tag
 def type_badge(trace_type: str) -> SafeString:
     return format_html('<span class="type type-{0}">{0}</span>', trace_type)
+
+
+@register.filter
+def get(mapping: dict, key: str):
+    """mapping[key] in a template (None when missing)."""
+    return mapping.get(key)
