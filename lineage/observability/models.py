@@ -163,7 +163,9 @@ class ExecutionTraceQuerySet(models.QuerySet):
         `cap`, in one query: one scan of trace_status per status (or of the
         filter's own index), never a count of the whole table."""
         parts, params = [], []
-        for status in TraceStatus.values:
+        order = [TraceStatus.FAILED, TraceStatus.RUNNING, TraceStatus.PENDING,
+                 TraceStatus.ABANDONED, TraceStatus.SUCCEEDED]
+        for status in order:
             sql, status_params = (
                 self.filter(status=status).order_by().values("id")[:cap].query.sql_with_params()
             )
@@ -172,7 +174,7 @@ class ExecutionTraceQuerySet(models.QuerySet):
         with connections[self.db].cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(parts)}", params)
             counts = cursor.fetchone()
-        return dict(zip(TraceStatus.values, counts, strict=True))
+        return dict(zip(order, counts, strict=True))
 
     def outcomes(self, limit: int) -> list[tuple[str, datetime, uuid.UUID]]:
         """(status, started_at, id) of the newest `limit` of these, newest

@@ -72,7 +72,7 @@ def trace_list(request: HttpRequest) -> HttpResponse:
         "next_cursor": next_cursor.encode() if next_cursor else "",
         "newest": _position(rows[0]) if rows and filters.cursor is None else "",
         "live_ids": _unfinished(filters, runs, rows),
-        "counts": filter_traces(org_traces(request), filters, now).status_counts(COUNT_CAP),
+        "counts": filter_traces(org_traces(request), filters, now).status_counts(COUNT_CAP + 1),
         "count_cap": COUNT_CAP,
         "type_choices": TraceType.choices,
         "status_choices": TraceStatus.choices,

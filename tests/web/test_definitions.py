@@ -42,7 +42,7 @@ def test_alert_list_shows_condition_severity_and_workflows(member_client, failin
 
 def test_workflow_list_shows_step_count_and_last_run(member_client, failing_chain):
     response = member_client.get(reverse("web:workflow-list"))
-    assert '<td class="num">2</td>' in response.text
+    assert '<td class="num" data-label="Steps">2</td>' in response.text
     assert "status-failed" in response.text
     assert reverse("web:trace-detail", args=[failing_chain.traces["workflow"].id]) in response.text
 
