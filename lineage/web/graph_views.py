@@ -42,6 +42,7 @@ class GraphParams:
     direction: str = DEFAULT_DIRECTION
     depth: int = DEFAULT_GRAPH_DEPTH
     unfold: tuple[str, ...] = ()
+    fold: bool = True
 
     def query(self, unfold: tuple[str, ...]) -> str:
         return urlencode(
@@ -66,7 +67,7 @@ def graph_params(query: Mapping[str, str]) -> GraphParams:
     if not 1 <= depth <= MAX_GRAPH_DEPTH:
         depth = DEFAULT_GRAPH_DEPTH
     keys = [key for key in query.get("unfold", "").split(",")[:50] if _FOLD_KEY.match(key)]
-    return GraphParams(direction, depth, tuple(sorted(set(keys))))
+    return GraphParams(direction, depth, tuple(sorted(set(keys))), query.get("fold") != "0")
 
 
 def _lineage(trace: ExecutionTrace, params: GraphParams) -> Lineage:
@@ -89,7 +90,9 @@ def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse
         return f"{base}?{params.query(tuple(sorted({*params.unfold, key})))}"
 
     try:
-        svg = lineage_svg(lineage, trace_url, fold=True, unfold=params.unfold, fold_url=fold_url)
+        svg = lineage_svg(
+            lineage, trace_url, fold=params.fold, unfold=params.unfold, fold_url=fold_url
+        )
     except GraphRenderError as exc:
         logger.warning("lineage graph of %s not drawn: %s", trace.id, exc)
         # HTMX swaps only successful responses: the panel shows the message.
@@ -103,6 +106,9 @@ def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse
             "root_id": trace.id,
             "unfolded": params.unfold,
             "fold_all_url": f"{base}?{params.query(())}",
+            "unfold_all_url": f"{base}?{params.query(())}&fold=0",
+            "folded": params.fold and "fold_" in svg,
+            "fold_off": not params.fold,
         }
         return render(request, "web/_lineage_panel.html", context, status=status)
     response = HttpResponse(svg, status=status)

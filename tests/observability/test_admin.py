@@ -52,7 +52,7 @@ def test_trace_list_shows_the_columns_for_inspecting_failures(admin_client, fail
         "Status",
         "Source",
         "Organization",
-        "Started at",
+        "Started",
         "Duration",
     ]:
         assert f">{header}</a>" in html or f">{header}</span>" in html

@@ -96,8 +96,12 @@ def test_the_trace_asked_about_is_highlighted(org):
 
     assert "penwidth=3.5" in node_line(dot, alert)
     assert 'style="filled,bold"' in node_line(dot, alert)
-    assert "penwidth=1.2" in node_line(dot, metric)
+    assert 'color="#111827"' in node_line(dot, alert)  # the legend's “this trace”
+    assert "penwidth=2.2" in node_line(dot, metric)  # on the path from the root cause
+    assert 'color="#4338ca"' in node_line(dot, metric)
     assert "penwidth=1.2" in node_line(dot, workflow)
+    assert f't{metric.hex} -> t{alert.hex} [color="#4338ca" penwidth=2.4]' in dot
+    assert "rankdir=LR" in dot
 
 
 def test_each_node_links_to_its_trace_page_in_the_svg(org):

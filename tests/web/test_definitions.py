@@ -101,7 +101,7 @@ def test_alert_page_says_which_metric_run_caused_each_evaluation(member_client, 
     assert reverse("web:metric-detail", args=[failing_chain.metric.pk]) in response.text
     [row] = run_rows(response)
     assert "Because metric “Open orders” computed 7" in row
-    assert '<td class="result">fired</td>' in row
+    assert '<td class="result" data-label="Result">fired by 2</td>' in row
     assert reverse("web:trace-detail", args=[failing_chain.traces["alert"].id]) in row
 
 

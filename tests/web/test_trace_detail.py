@@ -21,7 +21,7 @@ def detail(client, trace):
 
 
 def section(page: str, section_id: str) -> str:
-    match = re.search(rf'<section class="card[^"]*" id="{section_id}">(.*?)</section>', page, re.S)
+    match = re.search(rf'<section class="card[^"]*" id="{section_id}"[^>]*>(.*?)</section>', page, re.S)
     assert match, f"no #{section_id} section"
     return match.group(1)
 
@@ -57,7 +57,7 @@ def test_lineage_panel_loads_the_svg_with_htmx_and_links_to_it(member_client, fa
     lineage = section(detail(member_client, workflow), "lineage")
     svg_url = reverse("web:trace-lineage-svg", args=[workflow.id])
 
-    assert f'hx-get="{svg_url}?depth=5" hx-trigger="load"' in lineage
+    assert f'hx-get="{svg_url}?depth=5" hx-trigger="load, lineage-changed from:body"' in lineage
     assert f'href="{svg_url}"' in lineage  # works without JavaScript
     assert '<select name="depth">' in lineage
     assert '<option value="10" >10</option>' in lineage
@@ -65,9 +65,9 @@ def test_lineage_panel_loads_the_svg_with_htmx_and_links_to_it(member_client, fa
         assert legend in lineage
 
 
-def test_workflow_page_lists_its_steps_in_order_with_duration_bars(member_client, org):
-    workflow = make_trace(org, "Notify on-call", trace_type="workflow")
+def test_workflow_page_places_its_steps_on_the_runs_time_axis(member_client, org):
     start = timezone.now()
+    workflow = make_trace(org, "Notify on-call", trace_type="workflow", started_at=start)
     make_trace(org, "Second", trace_type="step", dependencies=[workflow.id], inputs={"position": 2, "kind": "email"},
                started_at=start + timedelta(seconds=1), duration=timedelta(seconds=1))
     make_trace(org, "First", trace_type="step", dependencies=[workflow.id], inputs={"position": 1, "kind": "log"},
@@ -78,8 +78,10 @@ def test_workflow_page_lists_its_steps_in_order_with_duration_bars(member_client
 
     assert steps.index("First") < steps.index("Second")
     assert "Someone else" not in steps
-    assert 'style="width: 100.0%"' in steps
-    assert 'style="width: 25.0%"' in steps
+    assert 'style="left: 0.00%; width: 100.00%"' in steps  # First: from the start, 4 s of 4
+    assert 'style="left: 25.00%; width: 25.00%"' in steps  # Second: 1 s in, for 1 s
+    assert "4.0 s in all" in steps
+    assert "+1.0 s · 1.0 s" in steps
 
 
 def test_failed_trace_shows_error_and_traceback(member_client, failing_chain):
