@@ -24,8 +24,9 @@ COUNT_CAP = 1000
 NEW_CAP = 100
 
 # The list shows runs (a root trace with everything it caused) or every
-# trace. Filters on what a single trace is — its type, status, source or
-# definition — ask for traces, so their links (public) keep showing traces.
+# trace. Filters on what a single trace is — its type, status, source,
+# definition or text — ask for traces, so their links (public) keep showing
+# traces; with ?view=runs they apply to each run's first trace.
 RUNS, TRACES = "runs", "traces"
 
 WINDOWS = {
@@ -73,6 +74,7 @@ class TraceFilters:
     q: str = ""
     subject: str = ""
     view: str = RUNS
+    view_chosen: bool = False
     cursor: Cursor | None = None
     since: Cursor | None = None
     notes: list[str] = field(default_factory=list)
@@ -85,7 +87,7 @@ class TraceFilters:
 
     @property
     def asks_for_traces(self) -> bool:
-        return bool(self.trace_type or self.status or self.source or self.subject)
+        return bool(self.trace_type or self.status or self.source or self.subject or self.q)
 
     @property
     def shows_runs(self) -> bool:
@@ -110,6 +112,7 @@ def parse_trace_filters(query: QueryDict) -> TraceFilters:
 def _view(query: QueryDict, filters: TraceFilters) -> str:
     view = query.get("view", "").strip()
     if view in (RUNS, TRACES):
+        filters.view_chosen = True
         return view
     if view:
         filters.notes.append(f"Unknown view “{view}” ignored.")

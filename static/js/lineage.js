@@ -101,7 +101,8 @@
   // is 11 px tall. Graphviz draws labels 12 units high, 1 unit = 1 px at 100 %.
   var LABEL_UNITS = 12;
   var MIN_LABEL_PX = 11;
-  var MIN_SCALE = MIN_LABEL_PX / LABEL_UNITS;
+  // A hair above 11/12, so rounding of the drawn size never lands below 11 px.
+  var MIN_SCALE = (MIN_LABEL_PX + 0.05) / LABEL_UNITS;
 
   function setupGraph(viewport) {
     if (viewport.dataset.ready) return;

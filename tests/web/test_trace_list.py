@@ -97,7 +97,7 @@ def test_search_matches_name_and_error_ignoring_case(member_client, org):
 
     assert set(names(member_client.get(URL, {"q": "revenue"}))) == {"Daily revenue", "Open orders"}
     assert names(member_client.get(URL, {"q": "signups"})) == ["Signups"]
-    assert "No runs match these filters" in member_client.get(URL, {"q": "nothing like it"}).text
+    assert "No traces match these filters" in member_client.get(URL, {"q": "nothing like it"}).text
 
 
 def test_search_finds_a_trace_by_the_short_id_the_pages_show_or_a_prefix(member_client, org):
