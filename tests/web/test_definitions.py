@@ -275,3 +275,24 @@ def test_viewers_outsiders_and_forged_posts_cannot_rerun(client, viewer, outside
     assert strict.post(url).status_code == 403
     assert strict.get(url).status_code == 405
     assert ExecutionTrace.objects.filter(subject=failed.subject).count() == 1
+
+
+def test_a_definition_page_shows_its_health_and_links_all_its_runs(member_client, failing_chain):
+    text = member_client.get(reverse("web:workflow-detail", args=[failing_chain.workflow.pk])).text
+    health = re.search(r'<section class="card health".*?</section>', text, re.S).group(0)
+    assert "0 %" in health and "failing" in health and "since" in health
+    assert f'?subject=workflow%3A{failing_chain.workflow.pk}">All its runs' in health
+
+
+def test_a_metrics_sparkline_draws_its_values_and_alert_thresholds_escaped(member_client, org):
+    metric = make_metric(org, name="Open orders", sql="SELECT 7")
+    make_alert(metric, name="<b>Piling</b>", threshold=5)
+    for value in (3, 9, 7):
+        metric.values.create(value=value)
+
+    text = member_client.get(reverse("web:metric-detail", args=[metric.pk])).text
+
+    svg = re.search(r'<svg class="sparkline".*?</svg>', text, re.S).group(0)
+    assert svg.count('<circle class="dot"') == 3
+    assert svg.count('<line class="threshold"') == 1
+    assert "&lt;b&gt;Piling&lt;/b&gt; 5" in svg and "<b>" not in svg

@@ -1,6 +1,7 @@
 """The trace page: header, explanation, lineage panel, steps, JSON, error."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -186,3 +187,45 @@ def test_an_odd_recorded_plan_shows_what_it_can_and_never_breaks_the_page(member
 
     assert "Export" in steps and "Upload" in steps and "No position" in steps
     assert "junk" not in steps
+
+
+def test_a_running_trace_polls_its_live_part_and_the_finished_answer_redraws_the_graph(member_client, org):
+    from lineage.observability.store import update_trace
+
+    running = make_trace(org, "Nightly backfill", status="running")
+    url = reverse("web:trace-detail", args=[running.id])
+    page = member_client.get(url).text
+    assert f'<div id="trace-live" hx-get="{url}" hx-trigger="every 2s"' in page
+    assert "so far" in page
+
+    still = member_client.get(url, HTTP_HX_REQUEST="true")
+    assert still.text.lstrip().startswith('<div id="trace-live" hx-get=')
+    assert "HX-Trigger" not in still
+    update_trace(running.id, status="succeeded", completed_at=timezone.now())
+    done = member_client.get(url, HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 2s"' not in done.text and "succeeded" in done.text
+    assert json.loads(done["HX-Trigger"]) == {"lineage-changed": {}}
+    assert 'id="ask-about-trace"' not in done.text  # the question form is never redrawn
+
+
+def test_breadcrumbs_follow_the_chain_and_runs_of_the_same_definition_are_linked(member_client, failing_chain, org):
+    workflow = failing_chain.traces["workflow"]
+    earlier = make_trace(org, "Page ops", trace_type="workflow", subject=workflow.subject,
+                         started_at=workflow.started_at - timedelta(minutes=5))
+    page = detail(member_client, workflow)
+
+    crumbs = re.search(r'<nav class="crumbs".*?</nav>', page, re.S).group(0)
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<(?:a|span)[^>]*>[^<›]+</(?:a|span)>", crumbs)] == [
+        "Traces", "Open orders", "Orders piling up", "Page ops"]
+    assert f'rel="prev" href="{reverse("web:trace-detail", args=[earlier.id])}"' in page
+    assert 'rel="next"' not in page
+    assert f'data-copy="{workflow.id}"' in page
+    assert f'?subject={workflow.subject.replace(":", "%3A")}">all runs</a>' in page
+
+
+def test_a_failed_runs_header_has_its_cause_and_how_long_it_has_been_failing(member_client, failing_chain):
+    workflow = failing_chain.traces["workflow"]
+    header = detail(member_client, workflow)
+    assert '<p class="root-cause"' in header
+    assert "HTTP 500" in re.search(r'<p class="root-cause".*?</p>', header, re.S).group(0)
+    assert "Failing since" in header and "1 run in a row" in header and "no success yet" in header
