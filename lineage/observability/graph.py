@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from lineage.observability.formatting import format_duration
+from lineage.observability.formatting import format_duration, format_timestamp
 from lineage.observability.graph_folds import PLURALS, Fold, fold_siblings
 from lineage.observability.ids import short_trace_id
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
@@ -172,7 +172,7 @@ def _clock(trace: ExecutionTrace) -> str:
 
 
 def _tooltip(trace: ExecutionTrace) -> str:
-    started = timezone.localtime(trace.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    started = format_timestamp(trace.started_at)
     text = (
         f"{trace.get_trace_type_display()} “{trace.name}”: {trace.status}, "
         f"started {started}, {_duration(trace)}; id {trace.id}"
@@ -289,23 +289,34 @@ def _missing_to_draw(lineage: Lineage, kept: Iterable[ExecutionTrace]) -> set[uu
     }
 
 
+@dataclass(frozen=True)
+class Folding:
+    """Fold siblings of the same kind and outcome into one node, except the
+    folds whose keys are in `unfold`; a fold links to `url(key)`."""
+
+    unfold: tuple[str, ...] = ()
+    url: FoldUrl | None = None
+
+    def key(self) -> tuple:
+        return (self.unfold, self.url("") if self.url else None)
+
+
 def lineage_to_dot(
     lineage: Lineage,
     *,
     url_for: UrlFor | None = None,
     node_cap: int | None = None,
-    fold: bool = False,
-    unfold: Collection[str] = (),
-    fold_url: FoldUrl | None = None,
+    folding: Folding | None = None,
 ) -> str:
     """The lineage as DOT source: causes left, effects right.
 
     `node_cap` (default `LINEAGE_GRAPH_NODE_CAP`) bounds the traces drawn;
     beyond it the graph collapses the farthest ones and says so in its label.
-    With `fold`, siblings of the same kind and outcome fold into one node
-    (except those whose keys are in `unfold`), linked to `fold_url(key)`.
+    With `folding`, wide levels of effects fold (graph_folds.py).
     """
-    folded, folds = fold_siblings(lineage, unfold, _node_name) if fold else ({}, [])
+    folded, folds = (
+        fold_siblings(lineage, folding.unfold, _node_name) if folding else ({}, [])
+    )
     layout = _layout(lineage, _node_cap(node_cap), folded)
     layout.hidden.update(folded)
     graph = graphviz.Digraph("lineage")
@@ -329,7 +340,7 @@ def lineage_to_dot(
     for (depth, trace_type), count in sorted(layout.summaries.items()):
         _add_summary(graph, depth, trace_type, count)
     for each in folds:
-        _add_fold(graph, each, fold_url)
+        _add_fold(graph, each, folding.url if folding else None)
     path_edges = _path_edges(lineage)
     for tail, head in _edges(lineage, layout, drawn_missing):
         if (tail, head) in path_edges:
@@ -445,23 +456,18 @@ def lineage_svg(
     url_for: UrlFor | None = None,
     *,
     node_cap: int | None = None,
-    fold: bool = False,
-    unfold: Collection[str] = (),
-    fold_url: FoldUrl | None = None,
+    folding: Folding | None = None,
 ) -> str:
     """The lineage drawn as inline SVG, from the cache when it has not changed.
 
     A repeat view of a finished lineage skips Graphviz entirely; a running
     trace that finishes changes the fingerprint, so it is drawn again.
     """
-    drawing = (fold, tuple(sorted(unfold)), fold_url("") if fold_url else None)
+    drawing = folding.key() if folding else ()
     key = f"lineage-svg:{lineage_fingerprint(lineage, url_for, node_cap, drawing)}"
     svg = cache.get(key)
     if svg is None:
-        dot = lineage_to_dot(
-            lineage, url_for=url_for, node_cap=node_cap, fold=fold, unfold=unfold,
-            fold_url=fold_url,
-        )
+        dot = lineage_to_dot(lineage, url_for=url_for, node_cap=node_cap, folding=folding)
         svg = _for_the_page(render_svg(dot))
         cache.set(key, svg, CACHE_SECONDS)
     return svg

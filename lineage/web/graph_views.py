@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from lineage.observability.graph import (
     DEFAULT_GRAPH_DEPTH,
     MAX_GRAPH_DEPTH,
+    Folding,
     GraphRenderError,
     lineage_svg,
     lineage_to_dot,
@@ -90,9 +91,8 @@ def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse
         return f"{base}?{params.query(tuple(sorted({*params.unfold, key})))}"
 
     try:
-        svg = lineage_svg(
-            lineage, trace_url, fold=params.fold, unfold=params.unfold, fold_url=fold_url
-        )
+        folding = Folding(params.unfold, fold_url) if params.fold else None
+        svg = lineage_svg(lineage, trace_url, folding=folding)
     except GraphRenderError as exc:
         logger.warning("lineage graph of %s not drawn: %s", trace.id, exc)
         # HTMX swaps only successful responses: the panel shows the message.

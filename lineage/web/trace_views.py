@@ -210,9 +210,12 @@ def trace_detail(request: HttpRequest, trace_id: object) -> HttpResponse:
         ExecutionTrace.objects.for_org(trace.org_id).previous_and_next(trace)
         if trace.subject else (None, None)
     )
+    waterfall = workflow_waterfall(trace, now) if trace.trace_type == TraceType.WORKFLOW else None
     context = {
         "trace": trace,
         "now": now,
+        # Changes when the graph would: the live page redraws it then (lineage.js).
+        "graph_key": _graph_key(trace, waterfall),
         "is_live": trace.status in _UNFINISHED,
         "elapsed": (trace.completed_at or now) - trace.started_at,
         "explanation": explanation,
@@ -221,7 +224,7 @@ def trace_detail(request: HttpRequest, trace_id: object) -> HttpResponse:
         "history": history,
         "earlier": earlier,
         "later": later,
-        "waterfall": workflow_waterfall(trace, now) if trace.trace_type == TraceType.WORKFLOW else None,
+        "waterfall": waterfall,
         "can_rerun": is_rerunnable(trace) and can_run(request, trace.org_id),
         "depths": GRAPH_DEPTHS,
         "default_depth": DEFAULT_GRAPH_DEPTH,
@@ -232,6 +235,11 @@ def trace_detail(request: HttpRequest, trace_id: object) -> HttpResponse:
     if request.htmx and not context["is_live"]:
         trigger_client_event(response, "lineage-changed")
     return response
+
+
+def _graph_key(trace: ExecutionTrace, waterfall: Waterfall | None) -> str:
+    steps = [step.trace.status for step in (waterfall.steps if waterfall else []) if step.trace]
+    return f"{trace.status}:{','.join(steps)}"
 
 
 # Breadcrumbs show the chain's last few traces (Traces › … › Page ops › step 1).

@@ -49,6 +49,18 @@
     if (toggle) { event.preventDefault(); toggle.click(); }
   });
 
+  // A running trace's page: when a refresh of its live part shows new or
+  // finished steps, redraw the lineage graph too (the finished answer asks
+  // for that itself, with an HX-Trigger header).
+  var graphKey = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    var live = document.getElementById("trace-live");
+    if (!live || !live.hasAttribute("data-graph-key")) return;
+    var key = live.getAttribute("data-graph-key");
+    if (graphKey !== null && key !== graphKey && window.htmx) window.htmx.trigger(document.body, "lineage-changed");
+    graphKey = key;
+  });
+
   // <button data-copy="TEXT">: put TEXT on the clipboard and say so.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
@@ -186,5 +198,9 @@
     (root || document).querySelectorAll("[data-graph-viewport]").forEach(setupGraph);
   }
   document.addEventListener("htmx:afterSettle", function (event) { setupGraphs(event.target); });
-  document.addEventListener("DOMContentLoaded", function () { setupGraphs(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    setupGraphs(document);
+    var live = document.getElementById("trace-live");
+    if (live) graphKey = live.getAttribute("data-graph-key");
+  });
 })();

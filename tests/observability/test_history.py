@@ -8,10 +8,14 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from lineage.observability.formatting import cut_middle, format_ago, format_day_time, format_timestamp
+from lineage.observability.formatting import (
+    cut_middle,
+    format_ago,
+    format_day_time,
+    format_timestamp,
+)
 from lineage.observability.history import History, Run, root_cause, trace_result
 from lineage.observability.models import ExecutionTrace
-
 
 
 def trace(trace_type="metric", status="succeeded", outputs=None, error="", name="t"):
