@@ -11,7 +11,8 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cached_property
 
 from lineage.observability.formatting import format_number, join_phrases
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
@@ -86,7 +87,7 @@ class Run:
     traces: list[ExecutionTrace] = field(default_factory=list)
     """Every trace of the run, the root first, nearest the root first."""
 
-    @property
+    @cached_property
     def status(self) -> str:
         """Failed if anything failed, running while anything runs."""
         statuses = {trace.status for trace in self.traces} or {self.root.status}
@@ -104,11 +105,11 @@ class Run:
         return max(ends)
 
     @property
-    def duration(self):
+    def duration(self) -> timedelta | None:
         end = self.finished_at
         return None if end is None else end - self.root.started_at
 
-    @property
+    @cached_property
     def summary(self) -> str:
         """“Open orders = 6 → Orders piling up fired → Page ops ✗ step 1
         (Connection refused)”: what each trace that mattered did."""
@@ -170,7 +171,7 @@ def group_runs(roots: Sequence[ExecutionTrace], traces: Sequence[ExecutionTrace]
             run.traces.append(trace)
     for run in runs.values():
         if not run.traces:
-            run.traces = [run.root]
+            run.traces.append(run.root)
     return list(runs.values())
 
 

@@ -100,9 +100,7 @@ def _unfinished(filters: TraceFilters, runs: list[Run], traces: list[ExecutionTr
 
 def _runs_of(request: HttpRequest, roots: list[ExecutionTrace]) -> list[Run]:
     """The page's runs with their traces: one query for all of them."""
-    traces = ExecutionTrace.objects.traces_of_runs(
-        request.organization.pk, [root.id for root in roots], RUN_DEPTH, RUN_TRACES_CAP
-    ) if roots else []
+    traces = ExecutionTrace.objects.traces_of_runs(roots, RUN_DEPTH, RUN_TRACES_CAP) if roots else []
     return group_runs(roots, traces)
 
 

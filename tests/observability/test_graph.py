@@ -283,3 +283,26 @@ def test_lineage_command_prints_dot_without_links(org, capsys):
     assert node_line(out, workflow).count("penwidth=3.5") == 1
     assert f"t{alert.hex} -> t{workflow.hex}" in out
     assert "URL=" not in out
+
+
+def test_siblings_of_one_kind_and_outcome_fold_into_a_node_that_unfolds(org):
+    from lineage.observability.graph import Folding
+
+    metric, alert, workflow, steps = chain(org, step_statuses=("succeeded",) * 4)
+    evil = trace(org, EVIL_NAMES[0], "step", [workflow])
+    trace(org, "Broke", "step", [workflow], status="failed")
+    lineage = get_trace_lineage(alert)
+
+    dot = lineage_to_dot(lineage, url_for=url_for, folding=Folding(url=lambda key: f"/unfold/{key}"))
+
+    fold_line = next(line for line in dot.splitlines() if "5 steps succeeded ▸" in line)
+    assert 'class=fold' in fold_line and 'URL="/unfold/' in fold_line
+    assert '\\"] ; evil [label=\\"' in fold_line  # the hostile name, literal, in its tooltip
+    assert f"t{evil.hex} [" not in dot
+    assert "Broke" in dot  # alone of its outcome: drawn as itself
+    for kept in (metric, alert, workflow):
+        assert f"t{kept.hex} [" in dot  # causes and the trace asked about never fold
+    key = re.search(r'URL="/unfold/([0-9a-f]{12})"', fold_line).group(1)
+    unfolded = lineage_to_dot(lineage, url_for=url_for, folding=Folding(unfold=(key,)))
+    assert "▸" not in unfolded and f"t{evil.hex} [" in unfolded
+    parse_svg(render_svg(dot))  # valid SVG with the fold in it
