@@ -251,8 +251,9 @@ class CauseGroup:
 
     cause: str
     failed: list[ExecutionTrace] = field(default_factory=list)
+    hidden: int = 0  # definitions with this cause that a page leaves out
 
-    @property
+    @cached_property
     def failures(self) -> int:
         return sum(getattr(trace, "failures", 1) for trace in self.failed)
 
@@ -260,7 +261,14 @@ class CauseGroup:
     def latest(self) -> ExecutionTrace:
         return self.failed[0]
 
-    @property
+    def keep_first(self, count: int) -> None:
+        """Keep the newest `count` definitions for a page; the counts and the
+        “4 workflows” still tell all of them."""
+        _ = self.failures, self.what
+        self.hidden = max(len(self.failed) - count, 0)
+        self.failed = self.failed[:count]
+
+    @cached_property
     def what(self) -> str:
         """“4 workflows”, “1 metric and 2 workflows”."""
         kinds: dict[str, set] = {}

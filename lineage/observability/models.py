@@ -136,7 +136,7 @@ class ExecutionTraceQuerySet(models.QuerySet):
         bounded whatever the table holds (trace_status, read newest first
         and stopped at the cap)."""
         newest = self.failed_runs().started_between(start).newest_first().values("id")[:cap]
-        return self.model.objects.filter(id__in=newest).failure_groups()
+        return self.model.objects.filter(id__in=newest).defer("inputs").failure_groups()
 
     # --- Runs: a root trace with everything it caused -------------------------
 

@@ -151,6 +151,7 @@ FAILURES_READ = 10_000
 CAUSES_SHOWN = 20
 MAX_CAUSES_SHOWN = 200
 RUNS_PER_DEFINITION = 50
+DEFINITIONS_SHOWN = 10  # per cause
 FAILURE_WINDOWS = {"1h": "Last hour", "24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
 _FAILURE_SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7),
                   "30d": timedelta(days=30)}
@@ -167,6 +168,8 @@ def failures(request: HttpRequest) -> HttpResponse:
     start = timezone.now() - _FAILURE_SPANS[window]
     causes = group_by_cause(org_traces(request).failure_groups_since(start, FAILURES_READ))
     page = causes[:shown]
+    for group in page:
+        group.keep_first(DEFINITIONS_SHOWN)
     subjects = sorted({t.subject for group in page for t in group.failed if t.subject})
     outcomes = (
         ExecutionTrace.objects.latest_outcomes_of(request.organization.pk, subjects, RUNS_PER_DEFINITION)

@@ -94,8 +94,8 @@ def test_one_query_for_all_groups(member_client, org, django_assert_num_queries)
         make_trace(org, f"metric {n}", status="failed", subject=f"metric:{n}", error="boom")
     with django_assert_num_queries(few):
         response = member_client.get(URL)
-    assert len(groups(response)) == 25  # one cause, its definitions bounded
-    assert "and 15 more definitions with this cause." in response.text
+    assert len(groups(response)) == 10  # one cause, its definitions bounded
+    assert "and 30 more definitions with this cause." in response.text
 
 
 def test_failures_of_different_definitions_with_one_cause_are_grouped_across_them(member_client, org):

@@ -1,8 +1,11 @@
 """Small display helpers for the dashboard's templates."""
 from __future__ import annotations
 
+import uuid
+from functools import lru_cache
+
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -81,3 +84,18 @@ def type_badge(trace_type: str) -> SafeString:
 def get(mapping: dict, key: str):
     """mapping[key] in a template (None when missing)."""
     return mapping.get(key)
+
+
+_NO_ID = uuid.UUID(int=0)
+
+
+@lru_cache(maxsize=8)
+def _trace_url_pattern(script_prefix: str) -> str:
+    return reverse("web:trace-detail", args=[_NO_ID]).replace(str(_NO_ID), "{}")
+
+
+@register.filter
+def trace_href(trace_id: uuid.UUID) -> str:
+    """{% url 'web:trace-detail' id %}, without resolving the URL again for
+    each of the hundreds of links a list or a history strip draws."""
+    return _trace_url_pattern(get_script_prefix()).format(uuid.UUID(str(trace_id)))
