@@ -64,7 +64,7 @@ def trace_list(request: HttpRequest) -> HttpResponse:
     if filters.since is not None and request.htmx:
         return _arrivals(request, filters, now)
     rows, next_cursor = keyset_page(_listed(request, filters, now), filters.cursor)
-    runs = _runs_of(request, rows) if filters.shows_runs else []
+    runs = _runs_of(rows) if filters.shows_runs else []
     context = {
         "traces": rows,
         "runs": runs,
@@ -98,7 +98,7 @@ def _unfinished(filters: TraceFilters, runs: list[Run], traces: list[ExecutionTr
     return [trace.id for trace in traces if trace.status in _UNFINISHED]
 
 
-def _runs_of(request: HttpRequest, roots: list[ExecutionTrace]) -> list[Run]:
+def _runs_of(roots: list[ExecutionTrace]) -> list[Run]:
     """The page's runs with their traces: one query for all of them."""
     traces = ExecutionTrace.objects.traces_of_runs(roots, RUN_DEPTH, RUN_TRACES_CAP) if roots else []
     return group_runs(roots, traces)
@@ -112,7 +112,7 @@ def _arrivals(request: HttpRequest, filters: TraceFilters, now) -> HttpResponse:
     arrived = _listed(request, filters, now).newer_than(since.started_at, since.id)
     live_ids = _parse_ids(request.GET.get("live", ""))
     live = list(org_traces(request).filter(id__in=live_ids).newest_first()) if live_ids else []
-    runs = _runs_of(request, live) if filters.shows_runs and live else []
+    runs = _runs_of(live) if filters.shows_runs and live else []
     context = {
         "filters": filters,
         "new_count": arrived.count_up_to(NEW_CAP),
