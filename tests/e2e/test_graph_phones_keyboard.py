@@ -5,8 +5,11 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
+from lineage.alerts.models import AlertRule
+from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Organization
+from lineage.workflows.models import Workflow
 from tests.e2e.conftest import SCREENSHOTS, sign_in
 from tests.factories import make_trace, traced_db
 
@@ -74,7 +77,26 @@ def test_a_hundred_node_lineage_folds_siblings_and_stays_readable(page: Page, de
 
 
 def slug(path: str) -> str:
+    if path.startswith("/traces/"):
+        return "trace-page"
+    path = re.sub(r"/\d+/", "/page/", path)  # /metrics/6/ → metrics-page
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:40] or "traces"
+
+
+def definition_pages() -> list[str]:
+    """The demo's Open orders chain: its metric, alert and workflow pages."""
+    return [
+        f"/metrics/{Metric.objects.get(name='Open orders').pk}/",
+        f"/alerts/{AlertRule.objects.get(name='Orders piling up').pk}/",
+        f"/workflows/{Workflow.objects.get(name='Page ops').pk}/",
+    ]
+
+
+def visit(page: Page, url: str) -> None:
+    """Open a page as a reader sees it: a trace page once its graph is in."""
+    page.goto(url)
+    if "/traces/" in url:
+        page.locator("#lineage-graph svg").wait_for()
 
 
 PAGES = ["/", "/?view=traces", "/failures/", "/metrics/", "/alerts/", "/workflows/", "/ask/", "/no-such-page/"]
@@ -86,10 +108,11 @@ def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, demo):
     try:
         sign_in(page, demo.url)
         page_ops = ExecutionTrace.objects.get(trace_type="workflow", name="Page ops")
-        paths = [*PAGES, "/metrics/1/", "/alerts/1/", "/workflows/1/", f"/traces/{page_ops.id}/"]
+        paths = [*PAGES, *definition_pages(), f"/traces/{page_ops.id}/"]
         for number, path in enumerate(paths):
-            page.goto(demo.url + path)
-            page.wait_for_load_state("networkidle")
+            visit(page, demo.url + path)
+            if "no-such-page" not in path:
+                expect(page.get_by_role("heading", name="Nothing here")).to_have_count(0)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{path} is {width} px wide"
             page.screenshot(path=SCREENSHOTS / f"390x844-{number:02d}-{slug(path)}.png", full_page=True)
@@ -105,9 +128,8 @@ def test_no_page_scrolls_sideways_on_a_phone(browser: Browser, demo):
 def test_every_page_at_1440_fits_and_is_screenshotted(page: Page, demo):
     sign_in(page, demo.url)
     page_ops = ExecutionTrace.objects.get(trace_type="workflow", name="Page ops")
-    for number, path in enumerate([*PAGES, "/metrics/1/", f"/traces/{page_ops.id}/"]):
-        page.goto(demo.url + path)
-        page.wait_for_load_state("networkidle")
+    for number, path in enumerate([*PAGES, *definition_pages(), f"/traces/{page_ops.id}/"]):
+        visit(page, demo.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 1440, path
         page.screenshot(path=SCREENSHOTS / f"1440x900-{number:02d}-{slug(path)}.png", full_page=True)
 

@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from lineage.observability.graph import (
+    _WASM_WORKER,
     GraphRenderError,
     _dot_text,
     _render_with_wasm,
@@ -237,6 +238,9 @@ def test_a_render_over_the_time_limit_is_a_render_error():
     big = "digraph {" + " ".join(f"n{i} -> n{i + 1}; n{i} -> n{(i * 7) % 300};" for i in range(300))
     with pytest.raises(GraphRenderError, match="took longer than 0.0001 s"):
         render_svg(big + "}", timeout=0.0001)
+    # The render goes on in the worker: let it end, so the next test's graph
+    # does not queue behind it (on a busy machine, past its 5 s limit).
+    _WASM_WORKER.submit(lambda: None).result(timeout=120)
 
 
 def test_repeat_view_of_an_unchanged_lineage_comes_from_the_cache(org):
