@@ -477,7 +477,5 @@ _POINT_SIZE = re.compile(r'^(<svg[^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"'
 
 
 def _for_the_page(svg: str) -> str:
-    """Graphviz's SVG sized in px (1 unit = 1 px at 100 %, so a label is
-    12 px) and its links out of the tab order: the graph is one tab stop."""
-    svg = _POINT_SIZE.sub(r'\1 width="\2" height="\3"', svg, count=1)
-    return svg.replace("<a ", '<a tabindex="-1" ')
+    """Graphviz's SVG sized in px: 1 unit = 1 px at 100 %, so a label is 12 px."""
+    return _POINT_SIZE.sub(r'\1 width="\2" height="\3"', svg, count=1)

@@ -100,8 +100,10 @@ def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse
     else:
         status = 200
     if request.htmx:
+        # In the panel the graph is one tab stop (its viewport): its links leave the tab order.
+        in_panel = svg.replace("<a ", '<a tabindex="-1" ')
         context = {
-            "svg": mark_safe(svg),  # Graphviz's output of escaped DOT text (graph.py)
+            "svg": mark_safe(in_panel),  # Graphviz's output of escaped DOT text (graph.py)
             "summary": lineage_summary(lineage),
             "root_id": trace.id,
             "unfolded": params.unfold,
