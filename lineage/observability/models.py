@@ -148,6 +148,66 @@ class ExecutionTraceQuerySet(models.QuerySet):
         )
         return sorted(latest, key=lambda trace: (trace.started_at, trace.id), reverse=True)
 
+    def failure_groups_since(self, start: datetime | None, cap: int) -> list[ExecutionTrace]:
+        """failure_groups() over the newest `cap` failed runs since `start`:
+        bounded whatever the table holds (trace_status, read newest first
+        and stopped at the cap)."""
+        newest = self.failed_runs().started_between(start).newest_first().values("id")[:cap]
+        return self.model.objects.filter(id__in=newest).defer("inputs").failure_groups()
+
+    # --- Runs: a root trace with everything it caused -------------------------
+
+    def runs(self) -> ExecutionTraceQuerySet:
+        """Root traces: started by a schedule, a person or chat, not by
+        another trace. The partial index trace_runs keeps only these rows, so
+        a page of runs reads 26 index entries however many traces each run
+        caused."""
+        return self.exclude(source=TraceSource.DEPENDENCY)
+
+    def newer_than(self, started_at: datetime, trace_id: uuid.UUID) -> ExecutionTraceQuerySet:
+        """Traces listed before (started_at, id) newest first: what arrived
+        since a page was drawn (trace_list, or trace_runs for runs())."""
+        return self.filter(started_at__gte=started_at).exclude(
+            started_at=started_at, id__lte=trace_id
+        )
+
+    def count_up_to(self, cap: int) -> int:
+        """How many, counting no further than `cap` (the index scan stops there)."""
+        return self.order_by().values("id")[:cap].count()
+
+    def status_counts(self, cap: int) -> dict[str, int]:
+        """How many of these traces have each status, each count stopped at
+        `cap`, in one query: one scan of trace_status per status (or of the
+        filter's own index), never a count of the whole table."""
+        parts, params = [], []
+        order = [TraceStatus.FAILED, TraceStatus.RUNNING, TraceStatus.PENDING,
+                 TraceStatus.ABANDONED, TraceStatus.SUCCEEDED]
+        for status in order:
+            # started_at, not id: the count reads trace_status alone (index-only).
+            sql, status_params = (
+                self.filter(status=status).order_by().values("started_at")[:cap].query.sql_with_params()
+            )
+            parts.append(f"(SELECT count(*) FROM ({sql}) AS s)")
+            params.extend(status_params)
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)}", params)
+            counts = cursor.fetchone()
+        return dict(zip(order, counts, strict=True))
+
+    def outcomes(self, limit: int) -> list[tuple[str, datetime, uuid.UUID]]:
+        """(status, started_at, id) of the newest `limit` of these, newest
+        first: a definition's run history without its rows' JSON. On
+        runs_of(subject): trace_subject."""
+        return list(self.newest_first().values_list("status", "started_at", "id")[:limit])
+
+    def previous_and_next(self, trace: ExecutionTrace) -> tuple[ExecutionTrace | None, ExecutionTrace | None]:
+        """The runs of the same definition just before and after `trace`
+        (trace_subject, one row each way)."""
+        same = self.filter(subject=trace.subject).only("id", "started_at", "status", "name")
+        earlier = same.before_position(trace.started_at, trace.id).newest_first().first()
+        later = same.newer_than(trace.started_at, trace.id).order_by("started_at", "id").first()
+        return earlier, later
+
     def before_position(self, started_at: datetime, trace_id: uuid.UUID) -> ExecutionTraceQuerySet:
         """Traces listed after (started_at, id) newest first: the keyset page
         after that row. `started_at <= t` is the trace_list index range;
@@ -261,6 +321,45 @@ class ExecutionTraceQuerySet(models.QuerySet):
 
 
 class ExecutionTraceManager(models.Manager.from_queryset(ExecutionTraceQuerySet)):
+    def traces_of_runs(
+        self, roots: Sequence[ExecutionTrace], depth: int, cap: int
+    ) -> list[ExecutionTrace]:
+        """The traces of these runs (the roots included), each with `run_id`
+        (its root's id) and `run_depth`, nearest the root first, in one
+        query: a walk down from every root at once, children found through
+        the GIN index trace_dependencies. At most `cap` traces and `depth`
+        levels; inputs (a workflow's plan) are not read."""
+        if not roots:
+            return []
+        params = {
+            "roots": [root.id for root in roots], "org": roots[0].org_id, "depth": depth, "cap": cap,
+        }
+        return list(self.raw(_RUN_TRACES_SQL, params))
+
+    def latest_outcomes_of(
+        self, org_id: int, subjects: Sequence[str], per_subject: int
+    ) -> list[tuple[str, str, datetime, uuid.UUID]]:
+        """(subject, status, started_at, id) of the latest runs of each
+        definition, newest first, in one query: a LATERAL lookup per subject
+        on trace_subject, reading no JSON. Used by the Failures page."""
+        if not subjects:
+            return []
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT s.subject, t.status, t.started_at, t.id
+                FROM unnest(%s::text[]) AS s(subject)
+                CROSS JOIN LATERAL (
+                    SELECT status, started_at, id FROM execution_traces
+                    WHERE org_id = %s AND subject = s.subject
+                    ORDER BY started_at DESC LIMIT %s
+                ) AS t
+                ORDER BY t.started_at DESC
+                """,
+                [list(subjects), org_id, per_subject],
+            )
+            return cursor.fetchall()
+
     def latest_runs_of(
         self, org_id: int, subjects: Sequence[str], per_subject: int
     ) -> list[ExecutionTrace]:
@@ -280,6 +379,30 @@ class ExecutionTraceManager(models.Manager.from_queryset(ExecutionTraceQuerySet)
                 [list(subjects), org_id, per_subject],
             )
         )
+
+
+# One round trip for a page of runs: on a busy machine a round trip costs
+# more than the walk. UNION keeps one row per (trace, run, depth), so the
+# work is bounded by traces × depth, and a cycle ends at the depth bound.
+_RUN_TRACES_SQL = """
+WITH RECURSIVE walk(id, run_id, depth) AS (
+    SELECT id, id, 0 FROM execution_traces WHERE id = ANY(%(roots)s) AND org_id = %(org)s
+  UNION
+    SELECT child.id, walk.run_id, walk.depth + 1
+    FROM walk
+    JOIN execution_traces AS child ON child.dependencies @> ARRAY[walk.id]
+    WHERE walk.depth < %(depth)s AND child.org_id = %(org)s
+), found AS (
+    SELECT DISTINCT ON (id) id, run_id, depth AS run_depth
+    FROM walk ORDER BY id, depth, run_id LIMIT %(cap)s
+)
+SELECT t.id, t.org_id, t.trace_type, t.source, t.name, t.subject, t.outputs,
+       t.dependencies, t.status, t.error, t.started_at, t.completed_at,
+       found.run_id, found.run_depth
+FROM found JOIN execution_traces AS t
+  ON t.id = found.id AND t.id = ANY (ARRAY(SELECT id FROM found))
+ORDER BY found.run_depth, t.started_at, t.id
+"""
 
 
 class ExecutionTrace(models.Model):
@@ -329,6 +452,15 @@ class ExecutionTrace(models.Model):
             # (up to 4 MB of recent inserts) until a vacuum merged it — 25 ms
             # instead of 2 for a depth-20 lineage at a million traces.
             GinIndex(fields=["dependencies"], name="trace_dependencies", fastupdate=False),
+            # The trace list's runs (a root trace with what it caused): only
+            # the traces no other trace started, newest first.
+            models.Index(
+                "org",
+                models.F("started_at").desc(),
+                models.F("id").desc(),
+                name="trace_runs",
+                condition=~Q(source="dependency"),
+            ),
             # Short ids: the last digits of an id, pasted from a page. A suffix
             # of the id is a prefix of the reversed text; text_pattern_ops lets
             # LIKE 'prefix%' use the index whatever the database's collation.

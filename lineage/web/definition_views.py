@@ -17,15 +17,24 @@ from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.metrics.tables import tables_read
 from lineage.observability.explain import why_each_ran
+from lineage.observability.history import History, history_of
 from lineage.observability.models import ExecutionTrace, TraceSource
 from lineage.web.access import can_run, get_definition_or_404, org_definitions
 from lineage.web.rendering import show_trace
+from lineage.web.sparkline import sparkline_svg
 from lineage.workflows.engine import run_workflow
 from lineage.workflows.models import Workflow
 
 # Definition pages show this many recent runs; each needs its parent for its
 # "why", fetched in one query for all of them.
 RECENT_RUNS = 10
+# A metric's sparkline draws this many of its latest values.
+SPARK_VALUES = 50
+
+
+def _health(definition) -> History:
+    """Success rate, failing since and the last runs' strip (trace_subject)."""
+    return history_of(ExecutionTrace.objects.for_org(definition.organization_id), definition.subject)
 
 
 @dataclass
@@ -62,11 +71,16 @@ def metric_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def metric_detail(request: HttpRequest, pk: int) -> HttpResponse:
     metric = get_definition_or_404(request, Metric.objects.all(), pk)
+    alerts = list(metric.alert_rules.all())
+    values = list(metric.values.all()[:SPARK_VALUES])
+    points = [(value.observed_at, value.value) for value in reversed(values)]
     context = {
         "metric": metric,
-        "alerts": metric.alert_rules.all(),
+        "alerts": alerts,
         "reads": tables_read(metric.sql),
-        "values": metric.values.all()[:RECENT_RUNS],
+        "values": values[:RECENT_RUNS],
+        "sparkline": sparkline_svg(points, [(alert.name, alert.threshold) for alert in alerts]),
+        "history": _health(metric),
         "runs": runs_with_reasons(metric.organization_id, metric.subject),
         "can_run": can_run(request, metric.organization_id),
     }
@@ -87,6 +101,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "alert": alert,
         "workflows": alert.workflows.all(),
+        "history": _health(alert),
         "runs": runs_with_reasons(alert.organization_id, alert.subject),
     }
     return render(request, "web/alert_detail.html", context)
@@ -112,6 +127,7 @@ def workflow_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": workflow.steps.all(),
         "alerts": workflow.alert_rules.select_related("metric"),
         "runs": runs_with_reasons(workflow.organization_id, workflow.subject),
+        "history": _health(workflow),
         "can_run": can_run(request, workflow.organization_id),
     }
     return render(request, "web/workflow_detail.html", context)

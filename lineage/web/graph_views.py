@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.vary import vary_on_headers
 
 from lineage.observability.graph import (
     DEFAULT_GRAPH_DEPTH,
     MAX_GRAPH_DEPTH,
-    GraphRenderError,
+    Folding,
     lineage_svg,
     lineage_to_dot,
 )
+from lineage.observability.graph_folds import lineage_summary
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import Lineage, get_trace_lineage
+from lineage.observability.svg import GraphRenderError
 from lineage.web.access import get_trace_or_404
 from lineage.web.rendering import trace_url
 
@@ -35,11 +42,22 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 class GraphParams:
     direction: str = DEFAULT_DIRECTION
     depth: int = DEFAULT_GRAPH_DEPTH
+    unfold: tuple[str, ...] = ()
+    fold: bool = True
+
+    def query(self, unfold: tuple[str, ...]) -> str:
+        return urlencode(
+            {"direction": self.direction, "depth": self.depth, "unfold": ",".join(unfold)}
+        )
+
+
+_FOLD_KEY = re.compile(r"^[0-9a-f]{12}$")
 
 
 def graph_params(query: Mapping[str, str]) -> GraphParams:
-    """`direction` (up/down/both) and `depth` (1–20) from a query string; a
-    value that is missing or bad falls back to its default."""
+    """`direction` (up/down/both), `depth` (1–20) and `unfold` (fold keys)
+    from a query string; a value that is missing or bad falls back to its
+    default."""
     direction = query.get("direction", DEFAULT_DIRECTION)
     if direction not in DIRECTIONS:
         direction = DEFAULT_DIRECTION
@@ -49,7 +67,8 @@ def graph_params(query: Mapping[str, str]) -> GraphParams:
         depth = DEFAULT_GRAPH_DEPTH
     if not 1 <= depth <= MAX_GRAPH_DEPTH:
         depth = DEFAULT_GRAPH_DEPTH
-    return GraphParams(direction, depth)
+    keys = [key for key in query.get("unfold", "").split(",")[:50] if _FOLD_KEY.match(key)]
+    return GraphParams(direction, depth, tuple(sorted(set(keys))), query.get("fold") != "0")
 
 
 def _lineage(trace: ExecutionTrace, params: GraphParams) -> Lineage:
@@ -60,16 +79,41 @@ def _lineage(trace: ExecutionTrace, params: GraphParams) -> Lineage:
 
 @vary_on_headers("HX-Request")
 def trace_lineage_svg(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
-    """The lineage as bare SVG, which the trace page swaps in with HTMX."""
+    """The lineage as bare SVG; for the trace page's panel (HTMX), the SVG
+    in its pan-and-zoom viewport with a summary in words. Siblings of the
+    same kind and outcome fold; a fold's link unfolds it."""
     trace = get_trace_or_404(request, trace_id)
-    lineage = _lineage(trace, graph_params(request.GET))
+    params = graph_params(request.GET)
+    lineage = _lineage(trace, params)
+    base = reverse("web:trace-lineage-svg", args=[trace.id])
+
+    def fold_url(key: str) -> str:
+        return f"{base}?{params.query(tuple(sorted({*params.unfold, key})))}"
+
     try:
-        response = HttpResponse(lineage_svg(lineage, trace_url))
+        folding = Folding(params.unfold, fold_url) if params.fold else None
+        svg = lineage_svg(lineage, trace_url, folding=folding)
     except GraphRenderError as exc:
         logger.warning("lineage graph of %s not drawn: %s", trace.id, exc)
         # HTMX swaps only successful responses: the panel shows the message.
-        status = 200 if request.htmx else 503
-        response = HttpResponse(_unavailable_svg(str(exc)), status=status)
+        svg, status = _unavailable_svg(str(exc)), 200 if request.htmx else 503
+    else:
+        status = 200
+    if request.htmx:
+        # In the panel the graph is one tab stop (its viewport): its links leave the tab order.
+        in_panel = svg.replace("<a ", '<a tabindex="-1" ')
+        context = {
+            "svg": mark_safe(in_panel),  # Graphviz's output of escaped DOT text (graph.py)
+            "summary": lineage_summary(lineage),
+            "root_id": trace.id,
+            "unfolded": params.unfold,
+            "fold_all_url": f"{base}?{params.query(())}",
+            "unfold_all_url": f"{base}?{params.query(())}&fold=0",
+            "folded": params.fold and "fold_" in svg,
+            "fold_off": not params.fold,
+        }
+        return render(request, "web/_lineage_panel.html", context, status=status)
+    response = HttpResponse(svg, status=status)
     response["Content-Type"] = "image/svg+xml; charset=utf-8"
     response["Content-Security-Policy"] = SVG_CSP
     return response

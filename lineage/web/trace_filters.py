@@ -18,6 +18,16 @@ from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatu
 
 PAGE_SIZE = 25
 MAX_SEARCH_LENGTH = 200
+# Status counts above the table stop counting here (“1,000+”).
+COUNT_CAP = 1000
+# The “N new runs” bar counts no further (“100+ new runs”).
+NEW_CAP = 100
+
+# The list shows runs (a root trace with everything it caused) or every
+# trace. Filters on what a single trace is — its type, status, source,
+# definition or text — ask for traces, so their links (public) keep showing
+# traces; with ?view=runs they apply to each run's first trace.
+RUNS, TRACES = "runs", "traces"
 
 WINDOWS = {
     "1h": timedelta(hours=1),
@@ -62,12 +72,26 @@ class TraceFilters:
     start: datetime | None = None
     end: datetime | None = None
     q: str = ""
+    subject: str = ""
+    view: str = RUNS
+    view_chosen: bool = False
     cursor: Cursor | None = None
+    since: Cursor | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.trace_type or self.status or self.source or self.window or self.q)
+        return bool(
+            self.trace_type or self.status or self.source or self.window or self.q or self.subject
+        )
+
+    @property
+    def asks_for_traces(self) -> bool:
+        return bool(self.trace_type or self.status or self.source or self.subject or self.q)
+
+    @property
+    def shows_runs(self) -> bool:
+        return self.view == RUNS
 
 
 def parse_trace_filters(query: QueryDict) -> TraceFilters:
@@ -77,14 +101,33 @@ def parse_trace_filters(query: QueryDict) -> TraceFilters:
     filters.source = _choice(query, "source", TraceSource, filters.notes)
     # A NUL cannot go into a PostgreSQL string; as U+FFFD it simply matches nothing.
     filters.q = clean_text(query.get("q", "").strip()[:MAX_SEARCH_LENGTH])
+    filters.subject = clean_text(query.get("subject", "").strip()[:100])
     _parse_window(query, filters)
-    raw_cursor = query.get("cursor", "").strip()
-    if raw_cursor:
-        try:
-            filters.cursor = Cursor.decode(raw_cursor)
-        except (ValueError, OverflowError):
-            filters.notes.append("The page position in the link is not valid; showing the newest traces.")
+    filters.view = _view(query, filters)
+    filters.cursor = _cursor(query, "cursor", filters.notes)
+    filters.since = _cursor(query, "since", [])
     return filters
+
+
+def _view(query: QueryDict, filters: TraceFilters) -> str:
+    view = query.get("view", "").strip()
+    if view in (RUNS, TRACES):
+        filters.view_chosen = True
+        return view
+    if view:
+        filters.notes.append(f"Unknown view “{view}” ignored.")
+    return TRACES if filters.asks_for_traces else RUNS
+
+
+def _cursor(query: QueryDict, name: str, notes: list[str]) -> Cursor | None:
+    raw = query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return Cursor.decode(raw)
+    except (ValueError, OverflowError):
+        notes.append("The page position in the link is not valid; showing the newest traces.")
+        return None
 
 
 def _choice(query: QueryDict, name: str, choices, notes: list[str]) -> str:
@@ -134,6 +177,8 @@ def filter_traces(
         traces = traces.filter(status=filters.status)
     if filters.source:
         traces = traces.filter(source=filters.source)
+    if filters.subject:
+        traces = traces.filter(subject=filters.subject)  # trace_subject
     if filters.window in WINDOWS:
         traces = traces.started_between(now - WINDOWS[filters.window])
     traces = traces.started_between(filters.start, filters.end)

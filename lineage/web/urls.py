@@ -9,6 +9,7 @@ urlpatterns = [
     path("traces/", trace_views.trace_list, name="trace-list-alias"),
     path("traces/<uuid:trace_id>/", trace_views.trace_detail, name="trace-detail"),
     path("traces/<uuid:trace_id>/rerun/", trace_views.trace_rerun, name="trace-rerun"),
+    path("traces/<uuid:trace_id>/run/", trace_views.run_traces, name="run-traces"),
     path("traces/<uuid:trace_id>/lineage.svg", graph_views.trace_lineage_svg, name="trace-lineage-svg"),
     path("traces/<uuid:trace_id>/lineage.dot", graph_views.trace_lineage_dot, name="trace-lineage-dot"),
     path("failures/", trace_views.failures, name="failures"),

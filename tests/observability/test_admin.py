@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from django.db import connections
@@ -50,12 +51,15 @@ def test_trace_list_shows_the_columns_for_inspecting_failures(admin_client, fail
         "Trace type",
         "Name",
         "Status",
-        "Source",
         "Organization",
-        "Started at",
+        "Started",
         "Duration",
+        "Error",
     ]:
         assert f">{header}</a>" in html or f">{header}</span>" in html
+    assert "Connection refused" in html or workflow.error_summary[-20:] in html  # the cause shows
+    assert "last 8 digits" in html and "first 8+" not in html
+    assert re.search(r"<time title=\"\w{3} \d+, \d{4} [\d:]+ UTC\">", html)  # one time format, with its zone
     assert f'href="{change_url(workflow.id)}">{workflow.short_id}</a>' in html
     assert "Notify on-call" in html and "Acme" in html
     assert listed_ids(response) == {str(t.id) for t in failed_run.values()}

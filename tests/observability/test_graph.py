@@ -12,16 +12,14 @@ from django.test import override_settings
 from django.utils import timezone
 
 from lineage.observability.graph import (
-    GraphRenderError,
     _dot_text,
-    _render_with_wasm,
     lineage_fingerprint,
     lineage_svg,
     lineage_to_dot,
-    render_svg,
 )
 from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import create_trace, get_trace_lineage, update_trace
+from lineage.observability.svg import _WASM_WORKER, GraphRenderError, _render_with_wasm, render_svg
 from tests.factories import traced_db
 
 pytestmark = traced_db
@@ -95,8 +93,12 @@ def test_the_trace_asked_about_is_highlighted(org):
 
     assert "penwidth=3.5" in node_line(dot, alert)
     assert 'style="filled,bold"' in node_line(dot, alert)
-    assert "penwidth=1.2" in node_line(dot, metric)
+    assert 'color="#111827"' in node_line(dot, alert)  # the legend's “this trace”
+    assert "penwidth=2.2" in node_line(dot, metric)  # on the path from the root cause
+    assert 'color="#4338ca"' in node_line(dot, metric)
     assert "penwidth=1.2" in node_line(dot, workflow)
+    assert f't{metric.hex} -> t{alert.hex} [color="#4338ca" penwidth=2.4]' in dot
+    assert "rankdir=LR" in dot
 
 
 def test_each_node_links_to_its_trace_page_in_the_svg(org):
@@ -234,6 +236,9 @@ def test_a_render_over_the_time_limit_is_a_render_error():
     small = "digraph {" + " ".join(f"n{i} -> n{i + 1};" for i in range(10))
     with pytest.raises(GraphRenderError, match="took longer than 0.0001 s"):
         render_svg(small + "}", timeout=0.0001)
+    # The render goes on in the worker: let it end, so the next test's graph
+    # does not queue behind it.
+    _WASM_WORKER.submit(lambda: None).result(timeout=120)
 
 
 def test_repeat_view_of_an_unchanged_lineage_comes_from_the_cache(org):
@@ -278,3 +283,26 @@ def test_lineage_command_prints_dot_without_links(org, capsys):
     assert node_line(out, workflow).count("penwidth=3.5") == 1
     assert f"t{alert.hex} -> t{workflow.hex}" in out
     assert "URL=" not in out
+
+
+def test_siblings_of_one_kind_and_outcome_fold_into_a_node_that_unfolds(org):
+    from lineage.observability.graph import Folding
+
+    metric, alert, workflow, steps = chain(org, step_statuses=("succeeded",) * 4)
+    evil = trace(org, EVIL_NAMES[0], "step", [workflow])
+    trace(org, "Broke", "step", [workflow], status="failed")
+    lineage = get_trace_lineage(alert)
+
+    dot = lineage_to_dot(lineage, url_for=url_for, folding=Folding(url=lambda key: f"/unfold/{key}"))
+
+    fold_line = next(line for line in dot.splitlines() if "5 steps succeeded ▸" in line)
+    assert 'class=fold' in fold_line and 'URL="/unfold/' in fold_line
+    assert '\\"] ; evil [label=\\"' in fold_line  # the hostile name, literal, in its tooltip
+    assert f"t{evil.hex} [" not in dot
+    assert "Broke" in dot  # alone of its outcome: drawn as itself
+    for kept in (metric, alert, workflow):
+        assert f"t{kept.hex} [" in dot  # causes and the trace asked about never fold
+    key = re.search(r'URL="/unfold/([0-9a-f]{12})"', fold_line).group(1)
+    unfolded = lineage_to_dot(lineage, url_for=url_for, folding=Folding(unfold=(key,)))
+    assert "▸" not in unfolded and f"t{evil.hex} [" in unfolded
+    parse_svg(render_svg(dot))  # valid SVG with the fold in it

@@ -59,3 +59,26 @@ def test_a_short_id_is_found_through_the_reversed_id_index(org):
 
     assert "trace_id_reversed" in plan and "Seq Scan" not in plan, plan
     assert ExecutionTrace.objects.for_org(org).find_by_id(short_id).id == oldest
+
+
+def test_a_page_of_runs_reads_the_partial_runs_index(org):
+    lineage_shaped(org)
+
+    plan = ExecutionTrace.objects.for_org(org).runs().newest_first()[:26].explain()
+
+    assert "trace_runs" in plan and "Seq Scan" not in plan, plan
+
+
+def test_the_traces_of_a_page_of_runs_are_found_through_the_gin_index(org):
+    from lineage.observability.models import _RUN_TRACES_SQL
+
+    lineage_shaped(org)
+    roots = list(ExecutionTrace.objects.for_org(org).runs().newest_first().values_list("id", flat=True)[:25])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN " + _RUN_TRACES_SQL, {"roots": roots, "org": org.pk, "depth": 10, "cap": 1000}
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "trace_dependencies" in plan, plan
+    assert "Seq Scan on execution_traces" not in plan, plan

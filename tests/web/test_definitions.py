@@ -42,7 +42,7 @@ def test_alert_list_shows_condition_severity_and_workflows(member_client, failin
 
 def test_workflow_list_shows_step_count_and_last_run(member_client, failing_chain):
     response = member_client.get(reverse("web:workflow-list"))
-    assert '<td class="num">2</td>' in response.text
+    assert '<td class="num" data-label="Steps">2</td>' in response.text
     assert "status-failed" in response.text
     assert reverse("web:trace-detail", args=[failing_chain.traces["workflow"].id]) in response.text
 
@@ -90,7 +90,7 @@ def test_metric_page_shows_definition_values_and_why_each_run_ran(member_client,
     manual, scheduled = run_rows(response)
     assert "Ran when started by hand" in manual
     assert "Ran on its schedule (*/5 * * * *)." in scheduled
-    assert "= 7" in scheduled
+    assert "computed 7" in scheduled
 
 
 def test_alert_page_says_which_metric_run_caused_each_evaluation(member_client, failing_chain):
@@ -101,7 +101,7 @@ def test_alert_page_says_which_metric_run_caused_each_evaluation(member_client, 
     assert reverse("web:metric-detail", args=[failing_chain.metric.pk]) in response.text
     [row] = run_rows(response)
     assert "Because metric “Open orders” computed 7" in row
-    assert '<td class="result">fired</td>' in row
+    assert '<td class="result" data-label="Result">fired by 2</td>' in row
     assert reverse("web:trace-detail", args=[failing_chain.traces["alert"].id]) in row
 
 
@@ -116,7 +116,7 @@ def test_workflow_page_shows_steps_and_why_each_run_ran(member_client, failing_c
     assert "Because alert “Orders piling up” fired (value 7 &gt; threshold 5, by 2)." in row
     assert "status-failed" in row
     assert "HTTP 500" in row
-    assert "stopped at step 1" in row
+    assert "step 1 failed" in row
 
 
 def test_run_with_a_deleted_parent_says_so(member_client, org):
@@ -275,3 +275,24 @@ def test_viewers_outsiders_and_forged_posts_cannot_rerun(client, viewer, outside
     assert strict.post(url).status_code == 403
     assert strict.get(url).status_code == 405
     assert ExecutionTrace.objects.filter(subject=failed.subject).count() == 1
+
+
+def test_a_definition_page_shows_its_health_and_links_all_its_runs(member_client, failing_chain):
+    text = member_client.get(reverse("web:workflow-detail", args=[failing_chain.workflow.pk])).text
+    health = re.search(r'<section class="card health".*?</section>', text, re.S).group(0)
+    assert "0 %" in health and "failing" in health and "since" in health
+    assert f'?subject=workflow%3A{failing_chain.workflow.pk}">All its runs' in health
+
+
+def test_a_metrics_sparkline_draws_its_values_and_alert_thresholds_escaped(member_client, org):
+    metric = make_metric(org, name="Open orders", sql="SELECT 7")
+    make_alert(metric, name="<b>Piling</b>", threshold=5)
+    for value in (3, 9, 7):
+        metric.values.create(value=value)
+
+    text = member_client.get(reverse("web:metric-detail", args=[metric.pk])).text
+
+    svg = re.search(r'<svg class="sparkline".*?</svg>', text, re.S).group(0)
+    assert svg.count('<circle class="dot"') == 3
+    assert svg.count('<line class="threshold"') == 1
+    assert "&lt;b&gt;Piling&lt;/b&gt; 5" in svg and "<b>" not in svg

@@ -120,3 +120,12 @@ def test_switch_needs_csrf(member):
     strict.force_login(member)
     response = strict.post(reverse("web:switch-organization"), {"organization": "acme"})
     assert response.status_code == 403
+
+
+def test_an_unknown_page_is_a_styled_404_with_navigation_and_search(member_client, settings):
+    settings.DEBUG = False
+    response = member_client.get("/no-such-page/")
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "Nothing here" in text and 'role="search"' in text
+    assert 'aria-label="Main"' in text and "Skip to the content" in text

@@ -89,14 +89,18 @@ def test_member_gets_the_lineage_as_inline_svg(member_client, org):
     assert "default-src 'none'" in response["Content-Security-Policy"]
 
 
-def test_htmx_request_gets_the_same_bare_svg(member_client, org):
+def test_htmx_request_gets_the_same_svg_in_a_pan_and_zoom_panel_with_a_summary(member_client, org):
     workflow = engine_chain(org)["workflow"]
-    plain = member_client.get(svg_url(workflow.id))
+    plain = member_client.get(svg_url(workflow.id)).content.decode()
     htmx = member_client.get(svg_url(workflow.id), headers={"HX-Request": "true"})
 
     assert htmx.status_code == 200
-    assert htmx.content == plain.content
+    assert plain.replace("<a ", '<a tabindex="-1" ') in htmx.content.decode()
     assert "HX-Request" in htmx["Vary"]
+    panel = htmx.content.decode()
+    assert '<p class="graph-summary" id="graph-summary">2 causes, 1 effect, 0 failed</p>' in panel
+    assert panel.count('tabindex="0"') == 1  # the graph is one tab stop
+    assert 'tabindex="-1"' in panel and 'tabindex="-1"' not in plain  # its links are not
 
 
 def test_a_viewer_may_see_the_graph_too(client, viewer, org):
@@ -193,9 +197,9 @@ def test_query_count_does_not_grow_with_the_lineage(member_client, org, django_a
     member_client.get(svg_url(small))  # the session and caches are warm from here on
 
     with django_assert_num_queries(6):
-        small_svg = member_client.get(svg_url(small)).content.decode()
+        small_svg = member_client.get(svg_url(small) + "?fold=0").content.decode()
     with django_assert_num_queries(6):
-        large_svg = member_client.get(svg_url(large)).content.decode()
+        large_svg = member_client.get(svg_url(large) + "?fold=0").content.decode()
     with django_assert_num_queries(6):
         member_client.get(dot_url(large))
 
@@ -206,7 +210,7 @@ def test_query_count_does_not_grow_with_the_lineage(member_client, org, django_a
 def test_over_the_node_cap_the_graph_collapses_and_says_so(member_client, org):
     root = fan_out(org, 40)
     with override_settings(LINEAGE_GRAPH_NODE_CAP=10):
-        svg = member_client.get(svg_url(root)).content.decode()
+        svg = member_client.get(svg_url(root) + "?fold=0").content.decode()
 
     assert len(NODE.findall(svg)) == 11
     assert "+31 more steps" in svg
@@ -221,12 +225,24 @@ def test_a_graph_that_cannot_be_drawn_says_so_instead_of_failing(member_client, 
 
     assert plain.status_code == 503
     assert htmx.status_code == 200  # HTMX swaps it into the panel
+    assert plain["Content-Type"] == "image/svg+xml; charset=utf-8"
     for response in (plain, htmx):
-        assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
         assert "The lineage graph could not be drawn: Graphviz took longer than 0 s" in (
             response.content.decode()
         )
     assert settings.LINEAGE_GRAPH_TIMEOUT_SECONDS > 0
+
+
+def test_siblings_of_the_same_kind_and_outcome_fold_and_unfold(member_client, org):
+    root = fan_out(org, 60)
+    folded = member_client.get(svg_url(root)).content.decode()
+
+    assert len(NODE.findall(folded)) == 1  # the workflow; its 60 steps are one fold
+    assert "60 steps succeeded ▸" in folded
+    key = re.search(r'id="fold&#45;([0-9a-f]{12})"', folded).group(1)
+    unfolded = member_client.get(svg_url(root) + f"?unfold={key}").content.decode()
+    assert len(NODE.findall(unfolded)) == 61
+    assert "▸" not in unfolded
     assert member_client.get(svg_url(root)).status_code == 200
 
 

@@ -1,6 +1,7 @@
 """The trace page: header, explanation, lineage panel, steps, JSON, error."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -21,7 +22,7 @@ def detail(client, trace):
 
 
 def section(page: str, section_id: str) -> str:
-    match = re.search(rf'<section class="card[^"]*" id="{section_id}">(.*?)</section>', page, re.S)
+    match = re.search(rf'<section class="card[^"]*" id="{section_id}"[^>]*>(.*?)</section>', page, re.S)
     assert match, f"no #{section_id} section"
     return match.group(1)
 
@@ -57,7 +58,7 @@ def test_lineage_panel_loads_the_svg_with_htmx_and_links_to_it(member_client, fa
     lineage = section(detail(member_client, workflow), "lineage")
     svg_url = reverse("web:trace-lineage-svg", args=[workflow.id])
 
-    assert f'hx-get="{svg_url}?depth=5" hx-trigger="load"' in lineage
+    assert f'hx-get="{svg_url}?depth=5" hx-trigger="load, lineage-changed from:body"' in lineage
     assert f'href="{svg_url}"' in lineage  # works without JavaScript
     assert '<select name="depth">' in lineage
     assert '<option value="10" >10</option>' in lineage
@@ -65,9 +66,9 @@ def test_lineage_panel_loads_the_svg_with_htmx_and_links_to_it(member_client, fa
         assert legend in lineage
 
 
-def test_workflow_page_lists_its_steps_in_order_with_duration_bars(member_client, org):
-    workflow = make_trace(org, "Notify on-call", trace_type="workflow")
+def test_workflow_page_places_its_steps_on_the_runs_time_axis(member_client, org):
     start = timezone.now()
+    workflow = make_trace(org, "Notify on-call", trace_type="workflow", started_at=start)
     make_trace(org, "Second", trace_type="step", dependencies=[workflow.id], inputs={"position": 2, "kind": "email"},
                started_at=start + timedelta(seconds=1), duration=timedelta(seconds=1))
     make_trace(org, "First", trace_type="step", dependencies=[workflow.id], inputs={"position": 1, "kind": "log"},
@@ -78,8 +79,10 @@ def test_workflow_page_lists_its_steps_in_order_with_duration_bars(member_client
 
     assert steps.index("First") < steps.index("Second")
     assert "Someone else" not in steps
-    assert 'style="width: 100.0%"' in steps
-    assert 'style="width: 25.0%"' in steps
+    assert 'style="left: 0.00%; width: 100.00%"' in steps  # First: from the start, 4 s of 4
+    assert 'style="left: 25.00%; width: 25.00%"' in steps  # Second: 1 s in, for 1 s
+    assert "4.0 s in all" in steps
+    assert "+1.0 s · 1.0 s" in steps
 
 
 def test_failed_trace_shows_error_and_traceback(member_client, failing_chain):
@@ -184,3 +187,45 @@ def test_an_odd_recorded_plan_shows_what_it_can_and_never_breaks_the_page(member
 
     assert "Export" in steps and "Upload" in steps and "No position" in steps
     assert "junk" not in steps
+
+
+def test_a_running_trace_polls_its_live_part_and_the_finished_answer_redraws_the_graph(member_client, org):
+    from lineage.observability.store import update_trace
+
+    running = make_trace(org, "Nightly backfill", status="running")
+    url = reverse("web:trace-detail", args=[running.id])
+    page = member_client.get(url).text
+    assert f'<div id="trace-live" hx-get="{url}" hx-trigger="every 2s"' in page
+    assert "so far" in page
+
+    still = member_client.get(url, HTTP_HX_REQUEST="true")
+    assert still.text.lstrip().startswith('<div id="trace-live" hx-get=')
+    assert "HX-Trigger" not in still
+    update_trace(running.id, status="succeeded", completed_at=timezone.now())
+    done = member_client.get(url, HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 2s"' not in done.text and "succeeded" in done.text
+    assert json.loads(done["HX-Trigger"]) == {"lineage-changed": {}}
+    assert 'id="ask-about-trace"' not in done.text  # the question form is never redrawn
+
+
+def test_breadcrumbs_follow_the_chain_and_runs_of_the_same_definition_are_linked(member_client, failing_chain, org):
+    workflow = failing_chain.traces["workflow"]
+    earlier = make_trace(org, "Page ops", trace_type="workflow", subject=workflow.subject,
+                         started_at=workflow.started_at - timedelta(minutes=5))
+    page = detail(member_client, workflow)
+
+    crumbs = re.search(r'<nav class="crumbs".*?</nav>', page, re.S).group(0)
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<(?:a|span)[^>]*>[^<›]+</(?:a|span)>", crumbs)] == [
+        "Traces", "Open orders", "Orders piling up", "Page ops"]
+    assert f'rel="prev" href="{reverse("web:trace-detail", args=[earlier.id])}"' in page
+    assert 'rel="next"' not in page
+    assert f'data-copy="{workflow.id}"' in page
+    assert f'?subject={workflow.subject.replace(":", "%3A")}">all runs</a>' in page
+
+
+def test_a_failed_runs_header_has_its_cause_and_how_long_it_has_been_failing(member_client, failing_chain):
+    workflow = failing_chain.traces["workflow"]
+    header = detail(member_client, workflow)
+    assert '<p class="root-cause"' in header
+    assert "HTTP 500" in re.search(r'<p class="root-cause".*?</p>', header, re.S).group(0)
+    assert "Failing since" in header and "1 run in a row" in header and "no success yet" in header

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from lineage.observability.models import ExecutionTrace
 from lineage.observability.store import update_trace
 from lineage.web.trace_filters import PAGE_SIZE
 from tests.factories import make_trace, traced_db
@@ -16,7 +17,11 @@ from tests.web.conftest import count_queries
 pytestmark = traced_db
 
 URL = reverse("web:trace-list")
-ROW_NAME = re.compile(r'<tr class="trace-row"[^>]*>.*?<td class="name"><a href="[^"]+">([^<]+)</a>', re.S)
+# A row of either view: a run (the default) or a trace (?view=traces).
+ROW_NAME = re.compile(
+    r'<tr class="(?:trace|run)-row".*?id="(?:run|trace)-[0-9a-f-]+-link" href="[^"]+"[^>]*>([^<]+)</a>',
+    re.S,
+)
 OLDER = re.compile(r'class="older" href="([^"]+)"')
 
 
@@ -35,10 +40,10 @@ def test_newest_first_with_every_column(member_client, org):
     make_trace(org, "Newest", started_at=now - timedelta(minutes=1), duration=timedelta(seconds=4.2))
     make_trace(org, "Middle", started_at=now - timedelta(hours=1), trace_type="alert", source="manual")
 
-    response = member_client.get(URL)
+    response = member_client.get(URL, {"view": "traces"})
 
     assert names(response) == ["Newest", "Middle", "Oldest"]
-    for header in ("Type", "Name", "Status", "Source", "Started", "Duration"):
+    for header in ("Type", "Name", "Result", "Status", "Source", "Started", "Duration"):
         assert f">{header}</th>" in response.text
     assert "4.2 s" in response.text
     assert "Manual" in response.text
@@ -213,23 +218,56 @@ def test_htmx_history_restore_gets_the_full_page(member_client, org):
     assert "<html" in response.text
 
 
-def test_table_polls_while_a_shown_trace_is_running(member_client, org):
+def arrivals_url(response) -> str:
+    """The URL the first page's “new runs” bar polls."""
+    return html.unescape(re.search(r'id="arrivals"[^>]*hx-get="([^"]+)"', response.text).group(1))
+
+
+def test_the_first_page_polls_for_new_runs_without_redrawing_the_table(member_client, org):
+    make_trace(org, "Daily revenue", started_at=timezone.now() - timedelta(minutes=5))
+    first = member_client.get(URL)
+    assert 'hx-trigger="every 4s"' in first.text
+    poll = URL + arrivals_url(first)
+
+    quiet = member_client.get(poll, HTTP_HX_REQUEST="true")
+    assert "new run" not in quiet.text
+    assert 'id="trace-table"' not in quiet.text
+
+    for n in range(3):
+        make_trace(org, f"Arrived {n}")
+    make_trace(org, "An alert it caused", source="dependency")  # part of a run, not a run
+    arrived = member_client.get(poll, HTTP_HX_REQUEST="true")
+    assert "3 new runs — show" in arrived.text
+    assert 'id="trace-table"' not in arrived.text  # the reader's table stays put
+
+
+def test_older_pages_do_not_poll(member_client, org):
+    for n in range(PAGE_SIZE + 2):
+        make_trace(org, f"run {n}", started_at=timezone.now() - timedelta(minutes=n))
+    older = member_client.get(older_link(member_client.get(URL)))
+    assert 'id="arrivals"' not in older.text
+
+
+def test_a_run_still_going_is_refreshed_in_place_by_the_poll(member_client, org):
     running = make_trace(org, "Still going", status="running")
-    response = member_client.get(URL, HTTP_HX_REQUEST="true")
-    assert 'hx-trigger="every 3s"' in response.text
-    assert "refreshes every 3 seconds" in response.text
-
-    # Once nothing shown is running the next refresh renders no trigger: polling stops.
+    first = member_client.get(URL)
+    poll = URL + arrivals_url(first)
+    assert f"live={running.id}" in poll
     update_trace(running.id, status="succeeded", completed_at=timezone.now())
-    response = member_client.get(URL, HTTP_HX_REQUEST="true")
-    assert "every 3s" not in response.text
+
+    fresh = member_client.get(poll, HTTP_HX_REQUEST="true")
+
+    row = re.search(r'<template>\s*<tr class="run-row" id="run-[^"]+"[^>]*hx-swap-oob="true">.*?</tr>', fresh.text, re.S)
+    assert row and 'status-succeeded' in row.group(0)
+    assert "live=" + str(running.id) not in html.unescape(fresh.text)  # finished: no longer polled
 
 
-def test_table_does_not_poll_when_running_traces_are_filtered_out(member_client, org):
-    make_trace(org, "Still going", status="running")
-    make_trace(org, "Done")
-    response = member_client.get(URL, {"status": "succeeded"})
-    assert "every 3s" not in response.text
+def test_poll_ignores_ids_that_are_not_the_users(member_client, org, other_org):
+    foreign = make_trace(other_org, "Globex secret", status="running")
+    make_trace(org, "Ours")
+    first = member_client.get(URL)
+    poll = URL + arrivals_url(first) + f"&live={foreign.id},not-an-id"
+    assert "Globex secret" not in member_client.get(poll, HTTP_HX_REQUEST="true").text
 
 
 def test_names_are_escaped(member_client, org):
@@ -239,12 +277,87 @@ def test_names_are_escaped(member_client, org):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+def run_with_effects(org, n: int) -> None:
+    """A scheduled metric run that fired an alert, which started a workflow."""
+    metric = make_trace(org, f"metric {n}", outputs={"value": n})
+    alert = make_trace(org, f"alert {n}", trace_type="alert", source="dependency",
+                       dependencies=[metric.id], outputs={"fired": True, "margin": 1})
+    make_trace(org, f"workflow {n}", trace_type="workflow", source="dependency", status="failed",
+               dependencies=[alert.id], error="StepFailed: step 1 failed: boom")
+
+
 def test_query_count_does_not_grow_with_rows(member_client, org, django_assert_num_queries):
+    for n in range(3):
+        run_with_effects(org, n)
+    few_runs = count_queries(member_client, URL)
+    few_traces = count_queries(member_client, URL + "?view=traces")
+    for n in range(3, 30):
+        run_with_effects(org, n)
+    with django_assert_num_queries(few_runs):
+        runs = member_client.get(URL)
+    with django_assert_num_queries(few_traces):
+        traces = member_client.get(URL + "?view=traces")
+    assert len(names(runs)) == PAGE_SIZE
+    assert len(names(traces)) == PAGE_SIZE
+
+
+def test_each_run_is_one_row_rolled_up_in_words(member_client, org):
+    run_with_effects(org, 6)
+
+    response = member_client.get(URL)
+
+    assert names(response) == ["metric 6"]
+    assert "metric 6 = 6 → alert 6 fired → workflow 6 ✗ (boom)" in html.unescape(response.text)
+    assert 'data-status="failed"' in response.text  # the run failed, though its metric did not
+    assert "3 traces" in response.text
+
+
+def test_a_run_expands_to_its_traces_with_their_results(member_client, org, outsider, client):
+    run_with_effects(org, 6)
+    root = ExecutionTrace.objects.get(name="metric 6")
+
+    expanded = member_client.get(reverse("web:run-traces", args=[root.id]), HTTP_HX_REQUEST="true")
+
+    rows = re.findall(r'<tr class="member-row".*?</tr>', expanded.text, re.S)
+    assert [("metric 6" in r, "alert 6" in r, "workflow 6" in r) for r in rows] == [
+        (True, False, False), (False, True, False), (False, False, True)]
+    assert "computed 6" in rows[0] and "fired by 1" in rows[1] and "failed" in rows[2]
+    client.force_login(outsider)
+    assert client.get(reverse("web:run-traces", args=[root.id])).status_code == 404
+
+
+def test_every_trace_view_keeps_its_links_and_has_a_result_column(member_client, org):
+    run_with_effects(org, 6)
+    make_trace(org, "quiet", trace_type="alert", source="dependency", outputs={"fired": False, "margin": -4})
+
+    failed = member_client.get(URL, {"status": "failed"})  # an old link: every trace, filtered
+    assert 'aria-current="page">Every trace' in failed.text
+    assert names(failed) == ["workflow 6"]
+    every = html.unescape(member_client.get(URL, {"view": "traces"}).text)
+    assert "computed 6" in every and "fired by 1" in every and "did not fire, short by 4" in every
+
+
+def test_status_counts_for_the_current_filter_stop_at_the_cap(member_client, org, monkeypatch):
+    monkeypatch.setattr("lineage.web.trace_views.COUNT_CAP", 3)
     for n in range(5):
-        make_trace(org, f"trace {n}", status="failed", error="boom")
-    few = count_queries(member_client, URL)
-    for n in range(5, 50):
-        make_trace(org, f"trace {n}", status="failed", error="boom")
-    with django_assert_num_queries(few):
-        response = member_client.get(URL)
-    assert len(names(response)) == PAGE_SIZE
+        make_trace(org, f"ok {n}")
+    make_trace(org, "broke", status="failed", error="boom")
+
+    text = member_client.get(URL).text
+    assert re.search(r"status-succeeded\">succeeded</span> 3\+", text)
+    assert re.search(r"status-failed\">failed</span> 1<", text)
+    filtered = member_client.get(URL, {"q": "broke"}).text
+    assert "status-succeeded" not in filtered.split('class="counts')[1].split("</p>")[0]
+
+
+def test_long_errors_are_cut_in_the_middle_keeping_the_cause(member_client, org):
+    error = "StepFailed: " + "x" * 300 + " failed: [Errno 111] Connection refused"
+    make_trace(org, "broke", status="failed", error=error)
+    text = member_client.get(URL, {"view": "traces"}).text
+    assert "… " in text and "Connection refused</div>" in text
+
+
+def test_runs_of_one_definition(member_client, org):
+    make_trace(org, "Open orders", subject="metric:1")
+    make_trace(org, "Daily revenue", subject="metric:2")
+    assert names(member_client.get(URL, {"subject": "metric:1"})) == ["Open orders"]

@@ -1,12 +1,25 @@
 """Small display helpers for the dashboard's templates."""
 from __future__ import annotations
 
+import uuid
+from functools import lru_cache
+
 from django import template
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from lineage.observability.formatting import format_duration, format_json, format_number
+from lineage.observability.formatting import (
+    cut_middle,
+    format_ago,
+    format_day_time,
+    format_duration,
+    format_json,
+    format_number,
+    format_timestamp,
+    timezone_name,
+)
+from lineage.observability.history import root_cause, trace_result
 from lineage.observability.subjects import Subject
 
 register = template.Library()
@@ -15,6 +28,36 @@ register = template.Library()
 register.filter("duration", format_duration)
 # Indented JSON, returned unsafe so the template escapes it.
 register.filter("pretty_json", format_json)
+# The exact time with its zone (“Nov 27, 2026 10:05:03 UTC”), everywhere.
+register.filter("timestamp", format_timestamp)
+# “21:15 yesterday”.
+register.filter("day_time", format_day_time)
+# An error's innermost cause (“Connection refused at 127.0.0.1:9”).
+register.filter("root_cause", root_cause)
+# What a trace produced (“computed 6”, “fired by 1”, “step 1 failed”).
+register.filter("run_result", trace_result)
+register.filter("number", format_number)
+register.simple_tag(timezone_name, name="timezone_name")
+
+
+@register.filter
+def cut(text: str, limit: int = 160) -> str:
+    """Long text cut in the middle, keeping the cause at its end."""
+    return cut_middle(text, int(limit))
+
+
+@register.simple_tag
+def moment(value) -> SafeString:
+    """A time as “12 min ago”, the exact time on hover; lineage.js keeps the
+    words current while the page stays open."""
+    if value is None:
+        return format_html('<span class="muted">—</span>')
+    return format_html(
+        '<time datetime="{}" title="{}" data-relative>{}</time>',
+        value.isoformat(),
+        format_timestamp(value),
+        format_ago(value),
+    )
 
 
 @register.filter
@@ -38,15 +81,21 @@ def type_badge(trace_type: str) -> SafeString:
 
 
 @register.filter
-def run_result(trace) -> str:
-    """What a finished run produced, in a few words, from its outputs."""
-    outputs = trace.outputs or {}
-    if trace.trace_type == "metric" and outputs.get("value") is not None:
-        return f"= {format_number(outputs['value'])}"
-    if trace.trace_type == "alert" and "fired" in outputs:
-        return "fired" if outputs["fired"] else "did not fire"
-    if trace.trace_type == "workflow" and "failed_step" in outputs:
-        return f"stopped at step {outputs['failed_step'].get('position', '?')}"
-    if trace.trace_type == "workflow" and "steps_run" in outputs:
-        return f"{outputs['steps_run']} step{'s' if outputs['steps_run'] != 1 else ''} run"
-    return ""
+def get(mapping: dict, key: str):
+    """mapping[key] in a template (None when missing)."""
+    return mapping.get(key)
+
+
+_NO_ID = uuid.UUID(int=0)
+
+
+@lru_cache(maxsize=8)
+def _trace_url_pattern(script_prefix: str) -> str:
+    return reverse("web:trace-detail", args=[_NO_ID]).replace(str(_NO_ID), "{}")
+
+
+@register.filter
+def trace_href(trace_id: uuid.UUID) -> str:
+    """{% url 'web:trace-detail' id %}, without resolving the URL again for
+    each of the hundreds of links a list or a history strip draws."""
+    return _trace_url_pattern(get_script_prefix()).format(uuid.UUID(str(trace_id)))
