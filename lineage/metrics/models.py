@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -59,6 +61,20 @@ class Metric(models.Model):
     @property
     def subject(self) -> str:
         return subject_for("metric", self.pk)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The definition as a run uses it, recorded in each run's trace so
+        answers and comparisons can tell what it was then."""
+        snapshot: dict[str, Any] = {
+            "kind": self.kind,
+            "schedule": self.schedule or None,
+            "enabled": self.enabled,
+        }
+        if self.kind == MetricKind.SQL:
+            snapshot["sql"] = self.sql
+        else:
+            snapshot["python_path"] = self.python_path
+        return snapshot
 
     def clean(self) -> None:
         if self.kind == MetricKind.SQL:

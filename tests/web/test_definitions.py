@@ -88,7 +88,7 @@ def test_metric_page_shows_definition_values_and_why_each_run_ran(member_client,
     assert "Orders piling up" in response.text
     assert '<span class="value">7</span>' in response.text
     manual, scheduled = run_rows(response)
-    assert "Ran when started by hand" in manual
+    assert "Ran when started by hand." in manual  # the row says when
     assert "Ran on its schedule (*/5 * * * *)." in scheduled
     assert "computed 7" in scheduled
 
@@ -238,10 +238,10 @@ def test_editor_reruns_a_failed_workflow_from_its_page_and_the_new_run_points_ba
     assert (rerun.status, rerun.source, rerun.dependencies) == ("succeeded", "manual", [failed.id])
     assert rerun.inputs["context"]["value"] == 7  # what the failed run would have sent
     page = member_client.get(response["Location"]).text
-    assert "because it was re-run by hand by member after its run at" in page
+    assert "It was re-run by hand by member after its run at" in page
     assert reverse("web:trace-rerun", args=[rerun.id]) not in page  # it succeeded
     [latest, _] = run_rows(member_client.get(reverse("web:workflow-detail", args=[failing_chain.workflow.pk])))
-    assert "Because it was re-run by hand by member after its run at" in latest
+    assert "Re-run by hand by member after its run at" in latest
 
 
 def test_rerun_is_offered_only_for_failed_metric_and_workflow_runs(member_client, failing_chain):

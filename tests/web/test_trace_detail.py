@@ -148,7 +148,7 @@ def test_names_in_header_and_explanation_are_escaped(member_client, org):
 def test_running_trace_has_no_finish_time_yet(member_client, org):
     page = detail(member_client, make_trace(org, "Slow", status="running"))
     assert "Running" in page
-    assert "is still running" in page
+    assert "has been running since" in page
 
 
 def test_missing_ancestor_is_noted(member_client, org):
