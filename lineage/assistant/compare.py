@@ -37,10 +37,12 @@ class Row:
     label: str
     earlier: str
     later: str
+    # When and how long always differ: not a change worth pointing at.
+    compared: bool = True
 
     @property
     def changed(self) -> bool:
-        return self.earlier != self.later
+        return self.compared and self.earlier != self.later
 
 
 @dataclass
@@ -134,11 +136,11 @@ def _other_reasons(earlier: ExecutionTrace, later: ExecutionTrace) -> list[str]:
 
 def _outcome_rows(earlier: ExecutionTrace, later: ExecutionTrace) -> list[Row]:
     rows = [
-        Row("Started", format_time(earlier.started_at), format_time(later.started_at)),
+        Row("Started", format_time(earlier.started_at), format_time(later.started_at), compared=False),
         Row("Source", earlier.get_source_display(), later.get_source_display()),
         Row("Status", earlier.status, later.status),
         Row("Result", _result(earlier), _result(later)),
-        Row("Duration", format_duration(earlier.duration), format_duration(later.duration)),
+        Row("Duration", format_duration(earlier.duration), format_duration(later.duration), compared=False),
     ]
     if later.trace_type == TraceType.ALERT:
         rows.append(Row("Margin", _margin(earlier), _margin(later)))
@@ -202,7 +204,7 @@ def compare_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     comparison = compare_runs(*pair)
     answer.say(comparison.lead, comparison.later)
     for row in [*comparison.outcome, *comparison.inputs, *comparison.steps]:
-        if row.changed and row.label not in ("Started", "Duration"):
+        if row.changed:
             answer.say(f"{row.label}: {row.earlier} → {row.later}.")
     answer.say("The earlier run.", comparison.earlier)
     return answer

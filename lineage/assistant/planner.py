@@ -163,7 +163,10 @@ _LATEST = re.compile(
     r"(?!\s+(?:\d+\s*|an?\s+|few\s+)?(?:minute|min|hour|hr|h|day|d|week|w|weekend|night|month|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)s?\b)"
 )
-_THIS = re.compile(r"\b(?:this|it|that)\b")
+# "this", "it": the trace being viewed — not "this week".
+_THIS = re.compile(
+    r"\b(?:this|it|that)\b(?!\s+(?:week|weekend|morning|afternoon|evening|month|year|time)\b)"
+)
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _ELIDED_ID = re.compile(r"\b([0-9a-f]{3,})(?:…|\.\.\.)([0-9a-f]{2,})\b")

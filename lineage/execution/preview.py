@@ -25,6 +25,7 @@ class Preview:
     value: float | None = None
     error: str = ""
     verdicts: list[Verdict] = field(default_factory=list)
+    nothing_recorded = NOTHING_RECORDED
 
     @property
     def sentences(self) -> list[str]:

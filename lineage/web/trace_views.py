@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from lineage.assistant.compare import compare_runs
 from lineage.execution.rerun import CannotRerun, is_rerunnable, rerun
 from lineage.observability.explain import generate_explanation
 from lineage.observability.graph import COLOURS, DEFAULT_GRAPH_DEPTH, MAX_GRAPH_DEPTH, SHAPES
@@ -31,7 +32,7 @@ from lineage.observability.history import (
 )
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import get_trace_lineage
-from lineage.web.access import can_run, get_trace_or_404, org_traces
+from lineage.web.access import can_run, get_trace_or_404, org_traces, visible_traces
 from lineage.web.rendering import page_or_partial, show_trace
 from lineage.web.trace_filters import (
     COUNT_CAP,
@@ -252,6 +253,21 @@ def _history(request: HttpRequest, trace: ExecutionTrace) -> History | None:
     if not trace.subject or trace.status != TraceStatus.FAILED:
         return None
     return history_of(ExecutionTrace.objects.for_org(trace.org_id), trace.subject)
+
+
+@require_GET
+def trace_compare(request: HttpRequest, trace_id: object) -> HttpResponse:
+    """A run beside another run of the same definition (?with=<id>), or
+    beside its previous run: inputs, the definition as it was at each run,
+    outcomes, steps, led by what explains the difference."""
+    trace = get_trace_or_404(request, trace_id)
+    other_id = request.GET.get("with")
+    if other_id:
+        other = get_trace_or_404(request, other_id)
+    else:
+        other = visible_traces(request).previous_run(trace)
+    comparison = compare_runs(trace, other) if other is not None and other.id != trace.id else None
+    return render(request, "web/trace_compare.html", {"trace": trace, "comparison": comparison})
 
 
 @require_POST

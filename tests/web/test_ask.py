@@ -13,6 +13,7 @@ from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Membership
 from lineage.web.ask_views import KEEP_EXCHANGES
+from lineage.workflows.models import Workflow
 from tests.factories import make_metric, make_org, make_user, traced_db
 
 pytestmark = traced_db
@@ -239,3 +240,25 @@ def test_a_confirmed_run_of_another_organizations_metric_runs_nothing(page_ops, 
     for junk in ("", "metric:abc", "workflow:1", "metric:99999"):
         assert client.post(RUN, {"subject": junk}).status_code == 302
     assert not ExecutionTrace.objects.filter(source="chat").exists()
+
+
+def test_an_editor_reruns_a_failed_workflow_from_chat_after_confirming(demo_client, page_ops):
+    asked = ask(demo_client, "rerun page ops")
+    assert f'name="rerun_of" value="{page_ops.id}"' in asked
+    assert ">Re-run the " in asked
+
+    proposal = dict(re.findall(r'name="(subject|rerun_of|label)" value="([^"]+)"', asked))
+    body = demo_client.post(RUN, proposal, HTTP_HX_REQUEST="true").content.decode()
+
+    rerun = ExecutionTrace.objects.filter(name="Page ops", trace_type="workflow").exclude(pk=page_ops.pk).get()
+    assert (rerun.source, rerun.dependencies, rerun.inputs["started_by"]) == ("chat", [page_ops.id], "demo")
+    assert reverse("web:trace-detail", args=[rerun.id]) in body
+
+
+def test_a_forged_rerun_of_another_organizations_trace_runs_nothing(demo, page_ops, outsider, other_org):
+    theirs = Workflow.objects.create(organization=other_org, name="Theirs")
+    client = signed_in(outsider)
+    before = ExecutionTrace.objects.count()
+    body = client.post(RUN, {"subject": theirs.subject, "rerun_of": str(page_ops.id)}, HTTP_HX_REQUEST="true")
+    assert "That failed run is not one of this organization&#x27;s any more." in body.content.decode()
+    assert ExecutionTrace.objects.count() == before
