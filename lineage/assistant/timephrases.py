@@ -42,6 +42,7 @@ _TIME_WORDS = re.compile(
     r"morning|afternoon|evening|night|tonight|" + _FULL_WEEKDAY[1:-1] + r"|"
     # Not "may" and "march", which are words before they are months.
     r"january|february|april|june|july|august|september|october|november|december)\b"
+    r"(?:\s+ago\b)?"
 )
 
 

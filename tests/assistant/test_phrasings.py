@@ -195,7 +195,7 @@ def test_a_time_phrase_in_a_question_is_its_span(planning, message, window):
     [
         ("what failed last quarter", "last quarter"),
         ("why did page ops fail at noon", "at noon"),
-        ("what failed a fortnight ago", "fortnight"),
+        ("what failed a fortnight ago", "fortnight ago"),
         ("why did page ops fail this morning and last year", "last year"),
     ],
 )
