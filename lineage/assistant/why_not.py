@@ -10,6 +10,7 @@ disabled"; "its threshold was 20,000 then, 10,000 now").
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cronsim import CronSimError
@@ -37,7 +38,37 @@ from lineage.workflows.models import Workflow
 # A tick this recent may simply not have been claimed yet: run_scheduler
 # runs once a minute.
 SCHEDULER_GRACE = timedelta(minutes=2)
-MAX_READ = 200
+
+
+@dataclass
+class InWindow:
+    """A definition's runs in the window, counted in one aggregate, with the
+    latest run (and the latest that fired, or succeeded) fetched only when
+    there is one: a week of five-minute runs costs three indexed queries."""
+
+    total: int
+    failed: int
+    fired: int
+    latest: ExecutionTrace | None
+    latest_fired: ExecutionTrace | None = None
+    latest_succeeded: ExecutionTrace | None = None
+
+    @property
+    def all_failed(self) -> bool:
+        return self.total > 0 and self.failed == self.total
+
+
+def _in_window(context: AskContext, thing: NamedThing, window: Window) -> InWindow:
+    runs = runs_of(context, thing, window)
+    counts = runs.outcome_counts()
+    found = InWindow(counts["total"], counts["failed"], counts["fired"], runs.first() if counts["total"] else None)
+    if counts["fired"]:
+        found.latest_fired = runs.filter(outputs__fired=True).first()
+    if counts["succeeded"] and found.latest and found.latest.status != TraceStatus.SUCCEEDED:
+        found.latest_succeeded = runs.filter(status=TraceStatus.SUCCEEDED).first()
+    else:
+        found.latest_succeeded = found.latest if counts["succeeded"] else None
+    return found
 
 
 def why_not_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
@@ -104,23 +135,22 @@ def _why_rule_did_not_start(
     rule: AlertRule, workflow: Workflow, window: Window, context: AskContext, answer: Answer
 ) -> str:
     """Why `rule` did not start `workflow` in the window (see HISTORY)."""
-    evaluations = _evaluations(rule, window, context)
-    fired = [e for e in evaluations if (e.outputs or {}).get("fired")]
-    if not fired:
+    evaluations = _in_window(context, _thing(TraceType.ALERT, rule), window)
+    if not evaluations.fired:
         return _why_rule_did_not_fire(rule, window, context, answer, evaluations, also=workflow)
-    latest = fired[0]
+    latest = evaluations.latest_fired
     started = (latest.outputs or {}).get("workflows") or []
     name = quoted(workflow.name)
     if workflow.name in started:
         answer.say(
-            f"Alert {quoted(rule.name)} fired {_times(len(fired))} {window.label} and started "
+            f"Alert {quoted(rule.name)} fired {_times(evaluations.fired)} {window.label} and started "
             f"workflow {name}, but no run of it was recorded (it may have been pruned).",
             latest,
         )
         return HISTORY
     then = "it started none" if not started else "it started " + join_phrases(map(quoted, started))
     answer.say(
-        f"Alert {quoted(rule.name)} fired {_times(len(fired))} {window.label} (the latest at "
+        f"Alert {quoted(rule.name)} fired {_times(evaluations.fired)} {window.label} (the latest at "
         f"{format_time(latest.started_at)}), but workflow {name} was not among the workflows it "
         f"started: {then}. Workflow {name} was disabled or not linked to it then"
         + (", and it is disabled now." if not workflow.enabled else "; it is enabled now."),
@@ -134,20 +164,15 @@ def _why_rule_did_not_start(
 
 def _why_not_alert(target: NamedThing, window: Window, context: AskContext, answer: Answer) -> None:
     rule = AlertRule.objects.select_related("metric").get(pk=target.pk)
-    evaluations = _evaluations(rule, window, context)
-    fired = [e for e in evaluations if (e.outputs or {}).get("fired")]
-    if fired:
+    evaluations = _in_window(context, target, window)
+    if evaluations.fired:
         answer.say(
-            f"Alert {quoted(rule.name)} fired {_times(len(fired))} {window.label}; the latest at "
-            f"{format_time(fired[0].started_at)}.",
-            fired[0],
+            f"Alert {quoted(rule.name)} fired {_times(evaluations.fired)} {window.label}; the latest at "
+            f"{format_time(evaluations.latest_fired.started_at)}.",
+            evaluations.latest_fired,
         )
         return
     _why_rule_did_not_fire(rule, window, context, answer, evaluations)
-
-
-def _evaluations(rule: AlertRule, window: Window, context: AskContext) -> list[ExecutionTrace]:
-    return list(runs_of(context, _thing(TraceType.ALERT, rule), window)[:MAX_READ])
 
 
 def _why_rule_did_not_fire(
@@ -155,20 +180,20 @@ def _why_rule_did_not_fire(
     window: Window,
     context: AskContext,
     answer: Answer,
-    evaluations: list[ExecutionTrace],
+    evaluations: InWindow,
     also: Workflow | None = None,
 ) -> str:
-    if evaluations:
+    if evaluations.total:
         return _quiet_evaluations(rule, evaluations, window, answer, also)
     return _why_not_evaluated(rule, window, context, answer)
 
 
 def _quiet_evaluations(
-    rule: AlertRule, evaluations: list[ExecutionTrace], window: Window, answer: Answer, also: Workflow | None
+    rule: AlertRule, evaluations: InWindow, window: Window, answer: Answer, also: Workflow | None
 ) -> str:
-    latest = evaluations[0]
+    latest = evaluations.latest
     inputs, outputs = latest.inputs or {}, latest.outputs or {}
-    said = f"Alert {quoted(rule.name)} was evaluated {_times(len(evaluations))} {window.label} and never fired"
+    said = f"Alert {quoted(rule.name)} was evaluated {_times(evaluations.total)} {window.label} and never fired"
     if latest.status == TraceStatus.FAILED:
         said += f"; the latest evaluation, at {format_time(latest.started_at)}, failed: {latest.error_summary}"
     else:
@@ -199,18 +224,17 @@ def _changed_since(
 def _why_not_evaluated(rule: AlertRule, window: Window, context: AskContext, answer: Answer) -> str:
     """No evaluation in the window: the metric it watches tells why."""
     metric = _thing(TraceType.METRIC, rule.metric)
-    runs = list(runs_of(context, metric, window)[:MAX_READ])
+    runs = _in_window(context, metric, window)
     name = quoted(rule.name)
-    if runs and all(run.status == TraceStatus.FAILED for run in runs):
+    if runs.all_failed:
         answer.say(f"Alert {name} was not evaluated {window.label}, because:")
         _failed_runs(rule.metric, runs, window, answer)
         return HISTORY
-    if runs:
-        succeeded = [run for run in runs if run.status == TraceStatus.SUCCEEDED]
-        latest = succeeded[0] if succeeded else runs[0]
+    if runs.total:
+        latest = runs.latest_succeeded or runs.latest
         state = "it is disabled now" if not rule.enabled else "it is enabled now"
         answer.say(
-            f"Metric {quoted(metric.name)} ran {_times(len(runs))} {window.label} without "
+            f"Metric {quoted(metric.name)} ran {_times(runs.total)} {window.label} without "
             f"evaluating alert {name} (the latest at {format_time(latest.started_at)}): the alert "
             f"was disabled or did not exist then; {state}.",
             latest,
@@ -228,24 +252,24 @@ def _why_not_evaluated(rule: AlertRule, window: Window, context: AskContext, ans
 
 def _why_not_metric(target: NamedThing, window: Window, context: AskContext, answer: Answer) -> None:
     metric = Metric.objects.get(pk=target.pk)
-    runs = list(runs_of(context, target, window)[:MAX_READ])
-    if runs and all(run.status == TraceStatus.FAILED for run in runs):
+    runs = _in_window(context, target, window)
+    if runs.all_failed:
         _failed_runs(metric, runs, window, answer)
-    elif runs:
+    elif runs.total:
         answer.say(
-            f"Metric {quoted(metric.name)} did run {window.label} ({_times(len(runs))}); the latest "
-            f"run started at {format_time(runs[0].started_at)} and {runs[0].status}.",
-            runs[0],
+            f"Metric {quoted(metric.name)} did run {window.label} ({_times(runs.total)}); the latest "
+            f"run started at {format_time(runs.latest.started_at)} and {runs.latest.status}.",
+            runs.latest,
         )
     else:
         _metric_did_not_run(metric, window, context, answer)
 
 
-def _failed_runs(metric: Metric, runs: list[ExecutionTrace], window: Window, answer: Answer) -> None:
-    latest = runs[0]
-    every = "and failed" if len(runs) == 1 else "and failed every time"
+def _failed_runs(metric: Metric, runs: InWindow, window: Window, answer: Answer) -> None:
+    latest = runs.latest
+    every = "and failed" if runs.total == 1 else "and failed every time"
     answer.say(
-        f"Metric {quoted(metric.name)} ran {_times(len(runs))} {window.label} {every}, so its "
+        f"Metric {quoted(metric.name)} ran {_times(runs.total)} {window.label} {every}, so its "
         f"alerts were not evaluated. The latest run, at {format_time(latest.started_at)}: "
         f"{metric_error(latest)}.",
         latest,

@@ -123,4 +123,4 @@ def sentence_case(text: str) -> str:
 
 def times(count: int) -> str:
     """“once”, “twice”, “3 times”."""
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+    return {1: "once", 2: "twice"}.get(count, f"{format_number(count)} times")
