@@ -60,7 +60,9 @@ def _steps(count: int) -> str:
 
 def _say_ran(trace_id, answer: Answer) -> Answer:
     """The run just started and the runs it set off, a line each."""
-    trace = ExecutionTrace.objects.get(pk=trace_id)
+    trace = ExecutionTrace.objects.filter(pk=trace_id).first()
+    if trace is None:  # its trace could not be written: the run is told without it
+        return answer.say("I started the run, but its trace was not recorded.")
     verb = f"I ran {trace.trace_type} {quoted(trace.name)}"
     if trace.trace_type == TraceType.METRIC and trace.status == "succeeded":
         answer.say(f"{verb}: it computed {format_number(trace.outputs.get('value'))}.", trace)

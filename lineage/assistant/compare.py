@@ -170,7 +170,12 @@ def _input_rows(earlier: ExecutionTrace, later: ExecutionTrace) -> list[Row]:
 def _step_rows(earlier: ExecutionTrace, later: ExecutionTrace) -> list[Row]:
     """Each planned step's fate in each run (from the runs' own records)."""
     fates = step_outcomes(earlier), step_outcomes(later)
-    names = {s["position"]: s.get("name", "?") for trace in (earlier, later) for s in planned_steps(trace)}
+    names = {
+        s["position"]: s.get("name", "?")
+        for trace in (earlier, later)
+        for s in planned_steps(trace)
+        if isinstance(s.get("position"), int)
+    }
     return [
         Row(f"Step {position} {quoted(name)}", fates[0].get(position, "not planned"), fates[1].get(position, "not planned"))
         for position, name in sorted(names.items())

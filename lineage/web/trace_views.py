@@ -45,6 +45,7 @@ from lineage.web.trace_filters import (
     keyset_page,
     parse_trace_filters,
 )
+from lineage.workflows.describers import planned_steps
 
 GRAPH_DEPTHS = range(1, MAX_GRAPH_DEPTH + 1)
 # A page of runs reads their traces this deep, and this many in all.
@@ -336,11 +337,8 @@ def _placed(number: int, step: ExecutionTrace, start: datetime, total: timedelta
 def _steps_not_run(workflow_trace: ExecutionTrace, positions_run: set[int]) -> list[StepRun]:
     if workflow_trace.status in _UNFINISHED:
         return []  # not run yet is not “did not run”
-    plan = (workflow_trace.inputs or {}).get("steps")
-    if not isinstance(plan, list):
-        return []  # a run recorded before plans were
     return [
         StepRun(step.get("position"), step.get("name", ""), step.get("kind", ""))
-        for step in plan
-        if isinstance(step, dict) and step.get("position") not in positions_run
+        for step in planned_steps(workflow_trace)
+        if step.get("position") not in positions_run
     ]

@@ -12,7 +12,7 @@ def planned_steps(workflow_trace: ExecutionTrace) -> list[dict[str, Any]]:
     plan = (workflow_trace.inputs or {}).get("steps")
     if not isinstance(plan, list):
         return []  # a run recorded before plans were
-    return [step for step in plan if isinstance(step, dict) and "position" in step]
+    return [step for step in plan if isinstance(step, dict)]  # odd entries never break a page
 
 
 def step_outcomes(workflow_trace: ExecutionTrace) -> dict[int, str]:
@@ -24,7 +24,10 @@ def step_outcomes(workflow_trace: ExecutionTrace) -> dict[int, str]:
     ran = outputs.get("steps_run")
     fates = {}
     for step in planned_steps(workflow_trace):
-        position = step["position"]
+        position = step.get("position")
+        if not isinstance(position, int):
+            fates[position] = "not run"
+            continue
         if failed_at is not None:
             fate = "succeeded" if position < failed_at else "failed" if position == failed_at else "not run"
         elif workflow_trace.status == TraceStatus.SUCCEEDED:
@@ -45,8 +48,8 @@ def steps_line(workflow_trace: ExecutionTrace) -> str:
     fates = step_outcomes(workflow_trace)
     parts = []
     for step in planned_steps(workflow_trace):
-        fate = fates[step["position"]]
-        said = f"{_MARKS[fate]} step {step['position']} {quoted(step.get('name', '?'))}"
+        fate = fates[step.get("position")]
+        said = f"{_MARKS[fate]} step {step.get('position', '?')} {quoted(step.get('name', '?'))}"
         parts.append(f"{said} not run" if fate == "not run" else said)
     return ", ".join(parts)
 
@@ -72,8 +75,9 @@ def _failure(trace: ExecutionTrace) -> str:
 def _around(trace: ExecutionTrace, failed_at: int) -> str:
     """The steps before a failure (they succeeded) and after it (not run)."""
     plan = planned_steps(trace)
-    before = [s for s in plan if s["position"] < failed_at]
-    after = [s for s in plan if s["position"] > failed_at]
+    numbered = [s for s in plan if isinstance(s.get("position"), int)]
+    before = [s for s in numbered if s["position"] < failed_at]
+    after = [s for s in numbered if s["position"] > failed_at]
     parts = []
     if before:
         parts.append(f"{_steps(before)} had succeeded")
