@@ -74,14 +74,10 @@ def help_tool(question_plan: Plan, context: AskContext, answer: Answer) -> Answe
         "alert or metric by name (typos are fine) or a trace id:"
     )
     for intent, spec in SPECS.items():
-        if spec.example and intent != Intent.HELP:
-            answer.say(f"“{spec.example}” — {_what(spec.description)}")
+        if intent != Intent.HELP:
+            answer.say(f"“{spec.example}” — {spec.told}")
     answer.say(f"Times I understand, in your time zone: {TIME_PHRASES}.")
     return answer
-
-
-def _what(description: str) -> str:
-    return description[:1].lower() + description[1:].split(" (", 1)[0].rstrip(".")
 
 
 Tool = Callable[[Plan, AskContext, Answer], Answer]

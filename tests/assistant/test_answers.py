@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from lineage.assistant.answers import answer_plan, answer_question
+from lineage.assistant.intents import SPECS
 from lineage.assistant.planner import AskContext, Plan, QuestionError
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
@@ -245,9 +246,11 @@ def test_help_lists_examples_and_the_time_phrases_understood(org):
     ctx = AskContext(organization=org, org_ids=[org.pk])
     answer = ask(ctx, "what can you do")
     assert answer.intent == "help"
-    assert "“What failed today?” — list failed runs in a time window" in answer.text
-    assert "“How many times did Page ops fail this week?”" in answer.text
-    assert "“What would fire now?” — dry run" in answer.text
+    assert "“What failed today?” — what failed" in answer.text
+    assert "“How many times did Page ops fail this week?” — how often" in answer.text
+    assert "“What would fire now?” — what a run would do now, recording nothing" in answer.text
+    # Every intent is listed, with an example.
+    assert len(answer.lines) == len(SPECS) + 1
     assert "on Saturday, last Tuesday, 3 days ago, 2 hours ago, last week" in answer.text
 
 
