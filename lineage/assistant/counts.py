@@ -96,7 +96,8 @@ def _count_failures(plan, traces, counts: dict[str, Any], when: str, answer: Ans
         return answer.say(f"{who} did not fail {when}{ran}." if plan.target else f"Nothing failed {when}.")
     patterns = traces.failure_patterns()
     subject = f"{who} failed {times(failed)}" if plan.target else f"{format_number(failed)} runs failed"
-    out_of = f" out of {format_number(counts['total'])}" if counts["total"] > failed else ""
+    noun = "evaluations" if plan.target and plan.target.kind == TraceType.ALERT else "runs"
+    out_of = f" out of {format_number(counts['total'])} {noun}" if counts["total"] > failed else ""
     _cite(answer, f"{subject} {when}{out_of}, {_pattern_phrase(patterns, plan.target is None)}.",
           max(p["latest_id"] for p in patterns), "the latest failure")
     return answer

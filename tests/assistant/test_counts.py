@@ -92,6 +92,12 @@ def test_counts_of_runs_and_firings(org, ctx, paging):
     assert said(ctx, "how often did orders piling up fire this week") == [
         "Alert “Orders piling up” fired 4 times this week, out of 4 evaluations."
     ]
+    Metric.objects.filter(name="Open orders").update(sql="SELECT 1/0")
+    scheduler_pass(org, day(27))
+    assert said(ctx, "how many times did open orders fail this week") == [
+        "Metric “Open orders” failed once this week out of 5 runs, with: the query failed: "
+        "division by zero."
+    ]
     assert said(ctx, "how many workflows failed this week") == [
         "4 runs failed this week, always workflow “Page ops” at step 1 “Page the ops channel” "
         "(webhook): POST http://127.0.0.1:9/page failed: [Errno 111] Connection refused."
