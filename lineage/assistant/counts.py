@@ -31,7 +31,12 @@ from lineage.observability.formatting import (
     sentence_case,
     times,
 )
-from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
+from lineage.observability.models import (
+    ExecutionTrace,
+    ExecutionTraceQuerySet,
+    TraceStatus,
+    TraceType,
+)
 from lineage.workflows.describers import step_failure_cause
 
 # How many recent runs tell whether something is healthy.
@@ -66,9 +71,12 @@ def count_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
     return answer.say(_count_sentence(plan, outcome, counts, window.label))
 
 
+def _noun(plan: Plan) -> str:
+    return "evaluations" if plan.target and plan.target.kind == TraceType.ALERT else "runs"
+
+
 def _count_sentence(plan: Plan, outcome: str, counts: dict[str, Any], when: str) -> str:
-    who, total = _who(plan), counts["total"]
-    noun = "evaluations" if plan.target and plan.target.kind == TraceType.ALERT else "runs"
+    who, total, noun = _who(plan), counts["total"], _noun(plan)
     if outcome in ("fired", "quiet"):
         number = counts["fired"] if outcome == "fired" else total - counts["fired"]
         verb = "fired" if outcome == "fired" else "did not fire"
@@ -89,15 +97,16 @@ def _split(counts: dict[str, Any]) -> str:
     return join_phrases(parts)
 
 
-def _count_failures(plan, traces, counts: dict[str, Any], when: str, answer: Answer) -> Answer:
+def _count_failures(
+    plan: Plan, traces: ExecutionTraceQuerySet, counts: dict[str, Any], when: str, answer: Answer
+) -> Answer:
     who, failed = _who(plan), counts["failed"]
     if not failed:
         ran = f" (it ran {times(counts['total'])})" if plan.target and counts["total"] else ""
         return answer.say(f"{who} did not fail {when}{ran}." if plan.target else f"Nothing failed {when}.")
     patterns = traces.failure_patterns()
     subject = f"{who} failed {times(failed)}" if plan.target else f"{format_number(failed)} runs failed"
-    noun = "evaluations" if plan.target and plan.target.kind == TraceType.ALERT else "runs"
-    out_of = f" out of {format_number(counts['total'])} {noun}" if counts["total"] > failed else ""
+    out_of = f" out of {format_number(counts['total'])} {_noun(plan)}" if counts["total"] > failed else ""
     _cite(answer, f"{subject} {when}{out_of}, {_pattern_phrase(patterns, plan.target is None)}.",
           max(p["latest_id"] for p in patterns), "the latest failure")
     return answer

@@ -23,7 +23,7 @@ from lineage.assistant.replies import Answer, last_day, runs_of, window_or
 from lineage.assistant.timephrases import Window
 from lineage.metrics.describers import metric_error
 from lineage.metrics.models import Metric
-from lineage.metrics.schedules import next_tick
+from lineage.metrics.schedules import SCHEDULER_GRACE, next_tick
 from lineage.observability.formatting import (
     format_number,
     format_time,
@@ -34,10 +34,6 @@ from lineage.observability.formatting import (
 from lineage.observability.formatting import times as _times
 from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
 from lineage.workflows.models import Workflow
-
-# A tick this recent may simply not have been claimed yet: run_scheduler
-# runs once a minute.
-SCHEDULER_GRACE = timedelta(minutes=2)
 
 
 @dataclass

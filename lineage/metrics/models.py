@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -7,7 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from lineage.metrics.schedules import next_tick, validate_cron
+from lineage.metrics.schedules import (
+    SCHEDULER_GRACE,
+    Ticks,
+    next_tick,
+    ticks_between,
+    validate_cron,
+)
 from lineage.metrics.sql import validate_single_select
 from lineage.observability.subjects import subject_for
 from lineage.tenancy.models import Organization
@@ -61,6 +68,15 @@ class Metric(models.Model):
     @property
     def subject(self) -> str:
         return subject_for("metric", self.pk)
+
+    def overdue_ticks(self, now: datetime) -> Ticks | None:
+        """The ticks owed and not run by `now`: its next tick is past (and
+        past the scheduler's minute), so no scheduler pass has claimed it."""
+        if not (self.enabled and self.schedule and self.next_run_at):
+            return None
+        if self.next_run_at > now - SCHEDULER_GRACE:
+            return None
+        return ticks_between(self.schedule, self.next_run_at - timedelta(microseconds=1), now)
 
     def snapshot(self) -> dict[str, Any]:
         """The definition as a run uses it, recorded in each run's trace so

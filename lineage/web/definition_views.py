@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -89,6 +90,7 @@ def _metric_page(request: HttpRequest, metric: Metric, preview: Preview | None =
         "runs": runs_with_reasons(metric.organization_id, metric.subject),
         "can_run": can_run(request, metric.organization_id),
         "preview": preview,
+        "overdue": metric.overdue_ticks(timezone.now()),
     }
     return render(request, "web/metric_detail.html", context)
 

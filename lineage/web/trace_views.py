@@ -14,12 +14,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from lineage.assistant.compare import compare_runs
 from lineage.execution.rerun import CannotRerun, is_rerunnable, rerun
+from lineage.metrics.schedules import Ticks, ticks_between
 from lineage.observability.explain import generate_explanation
 from lineage.observability.graph import COLOURS, DEFAULT_GRAPH_DEPTH, MAX_GRAPH_DEPTH, SHAPES
 from lineage.observability.history import (
@@ -229,6 +231,7 @@ def trace_detail(request: HttpRequest, trace_id: object) -> HttpResponse:
         "later": later,
         "waterfall": waterfall,
         "can_rerun": is_rerunnable(trace) and can_run(request, trace.org_id),
+        "ticks_skipped": ticks_skipped(trace),
         "depths": GRAPH_DEPTHS,
         "default_depth": DEFAULT_GRAPH_DEPTH,
         "legend_shapes": [(kind.label, SHAPES[kind]) for kind in TraceType],
@@ -284,6 +287,18 @@ def trace_rerun(request: HttpRequest, trace_id: object) -> HttpResponse:
         messages.error(request, f"This run was not re-run: {reason}.")
         return show_trace(request, trace.id)
     return show_trace(request, new_trace_id)
+
+
+def ticks_skipped(trace: ExecutionTrace) -> Ticks | None:
+    """A scheduled metric that runs late runs once, for the oldest tick it
+    owes: the ticks after that one, up to its start, did not run separately."""
+    inputs = trace.inputs or {}
+    if trace.source != TraceSource.SCHEDULE or not inputs.get("schedule"):
+        return None
+    tick = parse_datetime(str(inputs.get("scheduled_for") or ""))
+    if tick is None:
+        return None
+    return ticks_between(inputs["schedule"], tick, trace.started_at)
 
 
 @dataclass

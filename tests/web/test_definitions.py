@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lineage.execution.runs import run_metric_execution
+from lineage.metrics.models import Metric
+from lineage.metrics.schedules import previous_tick
 from lineage.observability.models import ExecutionTrace
 from tests.factories import make_alert, make_metric, make_trace, make_workflow, traced_db
 from tests.web.conftest import count_queries
@@ -296,3 +300,17 @@ def test_a_metrics_sparkline_draws_its_values_and_alert_thresholds_escaped(membe
     assert svg.count('<circle class="dot"') == 3
     assert svg.count('<line class="threshold"') == 1
     assert "&lt;b&gt;Piling&lt;/b&gt; 5" in svg and "<b>" not in svg
+
+
+def test_a_metric_page_shows_the_ticks_no_scheduler_ran(member_client, org):
+    metric = make_metric(org, name="Backlog", sql="SELECT 1")  # every 5 minutes
+    owed = previous_tick(metric.schedule, timezone.now()) - timedelta(hours=1)
+    Metric.objects.filter(pk=metric.pk).update(next_run_at=owed)
+    url = reverse("web:metric-detail", args=[metric.pk])
+
+    page = member_client.get(url).text
+
+    assert "Missed ticks: 13 ticks of its schedule have not run (" in page
+    assert "Check that run_scheduler is in cron." in page
+    Metric.objects.filter(pk=metric.pk).update(enabled=False)
+    assert "Missed ticks" not in member_client.get(url).text
