@@ -36,9 +36,10 @@ def recorded(trace: ExecutionTrace) -> dict[str, Any]:
     return {key: inputs[key] for key in SNAPSHOT_KEYS.get(trace.trace_type, ()) if key in inputs}
 
 
-def current(thing: NamedThing) -> dict[str, Any] | None:
-    """The definition as it is now, in the same shape; None once deleted."""
-    definition = Subject(thing.kind, thing.pk).definition()
+def current(thing: NamedThing, definition: Any = None) -> dict[str, Any] | None:
+    """The definition as it is now (read again unless given), in the same
+    shape; None once deleted."""
+    definition = definition or Subject(thing.kind, thing.pk).definition()
     if definition is None:
         return None
     if thing.kind == TraceType.WORKFLOW:

@@ -101,7 +101,9 @@ def _why_not_workflow(target: NamedThing, window: Window, context: AskContext, a
     if _ran_anyway(target, window, context, answer):
         return
     workflow = Workflow.objects.get(pk=target.pk)
-    rules = list(workflow.alert_rules.select_related("metric").order_by("name"))
+    rules = list(
+        workflow.alert_rules.select_related("metric").prefetch_related("workflows").order_by("name")
+    )
     name = quoted(workflow.name)
     if not rules:
         disabled = " It is disabled, too." if not workflow.enabled else ""
@@ -201,14 +203,15 @@ def _quiet_evaluations(
             f"{format_number(inputs.get('threshold'))}, which is false{short}"
         )
     answer.say(said + ".", latest)
-    return _changed_since(latest, _thing(TraceType.ALERT, rule), answer, also)
+    return _changed_since(latest, rule, answer, also)
 
 
 def _changed_since(
-    trace: ExecutionTrace, thing: NamedThing, answer: Answer, also: Workflow | None = None
+    trace: ExecutionTrace, definition: AlertRule | Metric, answer: Answer, also: Workflow | None = None
 ) -> str:
     """Settings that changed since `trace`'s run, in one sentence (see HISTORY)."""
-    said = [change.since for change in changes.changes(changes.recorded(trace), changes.current(thing))]
+    now = changes.current(_thing(trace.trace_type, definition), definition)
+    said = [change.since for change in changes.changes(changes.recorded(trace), now)]
     told = also is not None and not also.enabled and also.name in ((trace.inputs or {}).get("workflows") or [])
     if told:
         said.append(f"workflow {quoted(also.name)} has since been disabled")
@@ -270,7 +273,7 @@ def _failed_runs(metric: Metric, runs: InWindow, window: Window, answer: Answer)
         f"{metric_error(latest)}.",
         latest,
     )
-    _changed_since(latest, _thing(TraceType.METRIC, metric), answer)
+    _changed_since(latest, metric, answer)
 
 
 def _metric_did_not_run(metric: Metric, window: Window, context: AskContext, answer: Answer) -> str:
