@@ -31,6 +31,7 @@ from lineage.observability.formatting import (
     sentence_case,
     times,
 )
+from lineage.observability.history import History, history_of
 from lineage.observability.models import (
     ExecutionTrace,
     ExecutionTraceQuerySet,
@@ -39,8 +40,6 @@ from lineage.observability.models import (
 )
 from lineage.workflows.describers import step_failure_cause
 
-# How many recent runs tell whether something is healthy.
-RECENT = 20
 MAX_PATTERNS = 3
 
 
@@ -142,74 +141,69 @@ def _where_why(pattern: dict[str, Any], named_each: bool) -> str:
 
 
 def health_tool(plan: Plan, context: AskContext, answer: Answer) -> Answer:
+    """From the same history the pages show (the last 200 outcomes, one
+    query): failing since when and how many in a row, or how often it failed."""
     target = plan.target
-    recent = list(runs_of(context, target, None)[:RECENT])
+    history = history_of(visible_traces(context), target.subject)
     who = sentence_case(target.called)
-    disabled = "" if target.enabled else " It is disabled."
-    if not recent:
-        return answer.say(f"{who} has never run.{disabled}")
-    latest = recent[0]
-    if latest.status in (TraceStatus.RUNNING, TraceStatus.PENDING):
-        answer.say(f"{who} is running now: {one_line(latest)}.", latest)
-        recent = recent[1:] or recent
-    failing = _failed_in_a_row(recent)
-    if failing:
-        _say_failing(context, target, recent, failing, answer)
+    if not history.outcomes:
+        answer.say(f"{who} has never run.")
+    elif history.is_failing:
+        _say_failing(context, target, history, answer)
     else:
-        _say_working(target, recent, answer)
-    if disabled:
-        answer.say(disabled.strip())
+        _say_working(context, target, history, answer)
+    if not target.enabled:
+        answer.say("It is disabled.")
     return answer
 
 
-def _failed_in_a_row(runs: list[ExecutionTrace]) -> int:
-    count = 0
-    for run in runs:
-        if run.status != TraceStatus.FAILED:
-            break
-        count += 1
-    return count
+def _trace(context: AskContext, trace_id: uuid.UUID) -> ExecutionTrace | None:
+    return visible_traces(context).filter(pk=trace_id).first()
 
 
-def _say_failing(context, target: NamedThing, recent, failing: int, answer: Answer) -> None:
-    who, latest = sentence_case(target.called), recent[0]
+def _say_failing(context: AskContext, target: NamedThing, history: History, answer: Answer) -> None:
+    who, streak = sentence_case(target.called), history.failing_streak
+    latest = _trace(context, streak[0][2])
     failure = describe(latest).failure or f"failed: {latest.error_summary}"
-    if failing == 1:
+    if len(streak) == 1:
         said = f"its last run, at {format_time(latest.started_at)}, {failure}"
     else:
+        more = "+" if history.streak_is_longer else ""
         said = (
-            f"its last {failing} runs failed, since {format_time(recent[failing - 1].started_at)}; "
+            f"its last {len(streak)}{more} runs failed, since {format_time(history.failing_since)}; "
             f"the latest, at {format_time(latest.started_at)}, {failure}"
         )
     answer.say(f"{who} is broken: {said}.", latest)
-    success = runs_of(context, target, None).filter(status=TraceStatus.SUCCEEDED).first()
-    if success is None:
-        answer.say("It has never succeeded.")
+    if history.last_success is not None:
+        answer.say(f"It last succeeded at {format_time(history.last_success)}.")
+    elif history.streak_is_longer:
+        answer.say(f"It has not succeeded in its last {history.looked_back} runs.")
     else:
-        answer.say(f"It last succeeded at {format_time(success.started_at)}.", success)
+        answer.say("It has never succeeded.")
 
 
-def _say_working(target: NamedThing, recent: list[ExecutionTrace], answer: Answer) -> None:
+def _say_working(context: AskContext, target: NamedThing, history: History, answer: Answer) -> None:
     who = sentence_case(target.called)
-    failed = [run for run in recent if run.status == TraceStatus.FAILED]
-    latest = recent[0]
+    latest = _trace(context, history.outcomes[0][2])
+    if latest.status in (TraceStatus.RUNNING, TraceStatus.PENDING):
+        answer.say(f"{who} is running now: {one_line(latest)}.", latest)
+    finished = history.finished
+    failed = [o for o in history.outcomes if o[0] == TraceStatus.FAILED]
     if not failed:
-        answer.say(
-            f"{who} is healthy: its last {_runs(len(recent))} succeeded. The latest, at "
-            f"{format_time(latest.started_at)}: {one_line(latest)}.",
-            latest,
-        )
+        if finished:
+            answer.say(f"{who} is healthy: its last {_runs(finished)} succeeded.")
         return
+    last_failure = _trace(context, failed[0][2])
     answer.say(
-        f"{who} is working, but not always: its latest run, at {format_time(latest.started_at)}, "
-        f"succeeded, and {len(failed)} of its last {_runs(len(recent))} failed — the latest "
-        f"failure at {format_time(failed[0].started_at)}: {one_line(failed[0])}.",
-        failed[0],
+        f"{who} is working, but not always: its latest finished run succeeded, and "
+        f"{len(failed)} of its last {_runs(finished)} failed — the latest failure at "
+        f"{format_time(last_failure.started_at)}: {one_line(last_failure)}.",
+        last_failure,
     )
 
 
 def _runs(count: int) -> str:
-    return "run" if count == 1 else f"{count} runs"
+    return "run" if count == 1 else f"{format_number(count)} runs"
 
 
 # --- When last ------------------------------------------------------------------------

@@ -115,15 +115,14 @@ def test_a_named_thing_is_healthy_or_broken_from_its_recent_runs(org, ctx, pagin
         "“Log the page” did not run.",
         "It has never succeeded.",
     ]
-    assert said(ctx, "is open orders healthy")[0].startswith(
-        "Metric “Open orders” is healthy: its last 4 runs succeeded."
-    )
+    assert said(ctx, "is open orders healthy") == ["Metric “Open orders” is healthy: its last 4 runs succeeded."]
 
     Step.objects.filter(workflow=paging, position=1).update(config={"url": webhook_receiver.url})
     scheduler_pass(org, day(27))
     assert said(ctx, "is page ops working?")[0].startswith(
-        f"Workflow “Page ops” is working, but not always: its latest run, at {format_time(day(27))}, "
-        "succeeded, and 4 of its last 5 runs failed"
+        "Workflow “Page ops” is working, but not always: its latest finished run succeeded, and 4 "
+        f"of its last 5 runs failed — the latest failure at {format_time(day(26))}: Workflow "
+        "“Page ops” failed at step 1"
     )
     assert said(ctx, "when did page ops last succeed") == [
         f"Workflow “Page ops” last succeeded at {format_time(day(27))}: Workflow “Page ops” "
