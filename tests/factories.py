@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from lineage.alerts.models import AlertRule
@@ -119,3 +120,19 @@ def run_command(*args) -> str:
 
 def run_command_json(*args):
     return json.loads(run_command(*args, "--json"))
+
+
+def scheduler_pass(org: Organization, at, *, late=timedelta(0)) -> list[ExecutionTrace]:
+    """One real `run_scheduler --now AT --org SLUG` pass with every scheduled
+    metric of `org` due at `at`, its traces then moved to when that pass ran
+    (`at` + `late`, keeping their order): history at chosen times, made by
+    the engines."""
+    Metric.objects.filter(organization=org).exclude(schedule="").update(next_run_at=at)
+    before = set(ExecutionTrace.objects.filter(org=org).values_list("id", flat=True))
+    call_command("run_scheduler", "--now", at.isoformat(), "--org", org.slug, stdout=StringIO())
+    written = ExecutionTrace.objects.filter(org=org).exclude(id__in=before)
+    first = min(written.values_list("started_at", flat=True), default=None)
+    if first is not None:
+        shift = first - (at + late)
+        written.update(started_at=F("started_at") - shift, completed_at=F("completed_at") - shift)
+    return list(ExecutionTrace.objects.filter(org=org).exclude(id__in=before).order_by("started_at"))

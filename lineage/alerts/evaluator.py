@@ -16,6 +16,30 @@ from lineage.workflows.models import Step, Workflow
 
 
 @dataclass
+class Verdict:
+    """What a rule decides on a value: whether it fires, by how much, and
+    the enabled workflows it would start."""
+
+    rule: AlertRule
+    value: float
+    fired: bool
+    margin: float
+    workflows: list[Workflow]
+
+
+def judge(rule: AlertRule, value: float) -> Verdict:
+    fired = compare(value, rule.operator, rule.threshold)
+    workflows = [w for w in rule.workflows.all() if w.enabled] if fired else []
+    return Verdict(rule, value, fired, margin(value, rule.operator, rule.threshold), workflows)
+
+
+def preview_alerts(metric: Metric, value: float) -> list[Verdict]:
+    """What evaluate_alerts would decide on `value`, with no trace written
+    and no workflow started (a dry run)."""
+    return [judge(rule, value) for rule in rules_for(metric)]
+
+
+@dataclass
 class AlertOutcome:
     rule: AlertRule
     trace_id: uuid.UUID
@@ -41,7 +65,9 @@ def _enabled_rules() -> QuerySet[AlertRule]:
 
 
 def rules_for(metric: Metric) -> list[AlertRule]:
-    return list(_enabled_rules().filter(metric=metric))
+    """The metric's enabled rules: those prefetch_rules() left on it, else queried."""
+    prefetched = getattr(metric, PREFETCHED_RULES, None)
+    return list(_enabled_rules().filter(metric=metric)) if prefetched is None else prefetched
 
 
 def prefetch_rules(metrics: list[Metric]) -> None:
@@ -60,31 +86,24 @@ def evaluate_alerts(
     """One `alert` trace per enabled rule, fired or not; a fired rule starts
     its enabled workflows as children of its trace."""
     parents = None if parents is None else list(parents)
-    rules = getattr(metric, PREFETCHED_RULES, None)
     outcomes = []
-    for rule in rules_for(metric) if rules is None else rules:
+    for rule in rules_for(metric):
         with with_trace(
             TraceType.ALERT,
             name=rule.name,
             subject=rule.subject,
-            inputs={
-                "metric": metric.name,
-                "value": value,
-                "operator": rule.operator,
-                "threshold": rule.threshold,
-                "severity": rule.severity,
-            },
+            inputs={"metric": metric.name, "value": value, **rule.snapshot()},
             parents=parents,
             org=rule.organization_id,
         ) as trace:
-            fired = compare(value, rule.operator, rule.threshold)
+            verdict = judge(rule, value)
             trace.outputs.update(
-                fired=fired,
-                margin=margin(value, rule.operator, rule.threshold),
-                workflows=[w.name for w in rule.workflows.all()] if fired else [],
+                fired=verdict.fired,
+                margin=verdict.margin,
+                workflows=[w.name for w in verdict.workflows],
             )
-        outcome = AlertOutcome(rule, trace.id, fired)
-        if fired:
+        outcome = AlertOutcome(rule, trace.id, verdict.fired)
+        if verdict.fired:
             context = {
                 "alert": rule.name,
                 "severity": rule.severity,
@@ -93,7 +112,7 @@ def evaluate_alerts(
                 "operator": rule.operator,
                 "threshold": rule.threshold,
             }
-            for workflow in rule.workflows.all():
+            for workflow in verdict.workflows:
                 outcome.workflow_runs.append(
                     run_workflow(workflow, context=context, parents=[trace.id])
                 )

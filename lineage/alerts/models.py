@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import operator as op
+from typing import Any
 
 from django.db import models
 
@@ -74,6 +75,18 @@ class AlertRule(models.Model):
     @property
     def subject(self) -> str:
         return subject_for("alert", self.pk)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The rule as an evaluation uses it, recorded in each evaluation's
+        trace: its comparison and the enabled workflows it starts."""
+        return {
+            "operator": self.operator,
+            "threshold": self.threshold,
+            "severity": self.severity,
+            "enabled": self.enabled,
+            # Filtered here, not in SQL: the scheduler prefetches the enabled ones.
+            "workflows": [w.name for w in self.workflows.all() if w.enabled],
+        }
 
     @property
     def condition(self) -> str:

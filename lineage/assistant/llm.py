@@ -16,12 +16,12 @@ from typing import Any
 from django.conf import settings
 
 from lineage.assistant.intents import SPECS, Intent
+from lineage.assistant.names import NAMED_KINDS, find_name
 from lineage.assistant.planner import (
-    NAMED_KINDS,
+    RUNNABLE_KINDS,
     AskContext,
     Plan,
     complete_plan,
-    find_name,
     find_trace,
     normalize,
     plan,
@@ -31,12 +31,15 @@ from lineage.observability.models import TraceType
 
 logger = logging.getLogger("lineage.assistant")
 MAX_REPLY_BYTES = 1_000_000
+OUTCOMES = ("failed", "succeeded", "fired", "quiet", "ran")
 
 _ARGUMENTS = {
     "name": {"type": "string", "description": "workflow, alert or metric name, as the user wrote it"},
     "trace_id": {"type": "string", "description": "a trace id, or its first or last digits"},
     "time": {"type": "string", "description": "time phrase, e.g. 'this morning', 'at 10:05'"},
+    "other_time": {"type": "string", "description": "a second time phrase, to compare with"},
     "trace_type": {"type": "string", "enum": list(TraceType.values)},
+    "outcome": {"type": "string", "enum": list(OUTCOMES)},
 }
 def _tool(intent: Intent) -> dict[str, Any]:
     spec = SPECS[intent]
@@ -129,6 +132,8 @@ def _validated(name: object, args: object) -> tuple[Intent, dict[str, str]]:
         raise LlmReplyError(f"bad arguments for {intent}: {args!r}")
     if clean.get("trace_type", TraceType.METRIC) not in TraceType.values:
         raise LlmReplyError(f"unknown trace type {clean['trace_type']!r}")
+    if clean.get("outcome", "ran") not in OUTCOMES:
+        raise LlmReplyError(f"unknown outcome {clean['outcome']!r}")
     return intent, clean
 
 
@@ -137,17 +142,19 @@ def _plan_from(intent: Intent, args: dict[str, str], text: str, context: AskCont
     ids only inside the user's organizations. What does not resolve is an
     error, so the rules get their turn."""
     result = Plan(intent, window=parse_window(args.get("time", ""), context.now))
+    result.other_window = parse_window(args.get("other_time", ""), context.now)
     result.trace_type = args.get("trace_type")
+    result.outcome = args.get("outcome", "")
     if "trace_id" in args:
         result.trace, result.clarification = find_trace(args["trace_id"].lower(), context)
         if result.trace is None and not result.clarification:
             raise LlmReplyError(f"the model's trace id {args['trace_id']!r} is not an id")
     elif "name" in args:
-        kinds = (TraceType.METRIC,) if intent == Intent.RUN_METRIC else NAMED_KINDS
+        kinds = RUNNABLE_KINDS if intent in (Intent.RUN, Intent.RERUN) else NAMED_KINDS
         result.target = find_name(args["name"].lower(), context.organization, kinds).target
         if result.target is None:
             raise LlmReplyError(f"the model named {args['name']!r}, which is not here")
         result.latest = result.window is None
-    elif intent in {Intent.EXPLAIN, Intent.IMPACT}:
+    elif intent in {Intent.EXPLAIN, Intent.IMPACT, Intent.COMPARE}:
         return plan(text, context)  # nothing named: let the rules read the question
     return complete_plan(result, context)

@@ -2,13 +2,13 @@
 
 The default planner is offline and deterministic: keyword rules pick the
 intent, names are matched (with typos) against the organization's own
-metric, alert and workflow names, trace ids are matched within the user's
-organizations, and time phrases become windows. Nothing in a question is
-ever executed; names and ids only ever select existing rows.
+metric, alert and workflow names (names.py), trace ids are matched within
+the user's organizations, and time phrases become windows (timephrases.py).
+Nothing in a question is ever executed; names and ids only ever select
+existing rows.
 """
 from __future__ import annotations
 
-import difflib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -17,16 +17,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from lineage.assistant.intents import WHOLE_ORGANIZATION, Intent
-from lineage.assistant.timephrases import Window, parse_window
+from lineage.assistant.intents import NAME_OPTIONAL, WHOLE_ORGANIZATION, Intent
+from lineage.assistant.names import KIND_WORDS, NAMED_KINDS, NamedThing, find_name
+from lineage.assistant.timephrases import TimePhrases, Window, find_time_phrases
 from lineage.observability.ids import TraceNotFound, id_prefix, id_suffix, is_id_like
 from lineage.observability.jsonsafe import clean_text
-from lineage.observability.models import ExecutionTrace, TraceType
-from lineage.observability.subjects import Subject, definition_model, subject_for
+from lineage.observability.models import ExecutionTrace, TraceStatus, TraceType
+from lineage.observability.subjects import Subject
 
 MAX_QUESTION_LENGTH = 500
-# The kinds of definition a question can name, in the order ties go.
-NAMED_KINDS = (TraceType.WORKFLOW, TraceType.ALERT, TraceType.METRIC)
+RUNNABLE_KINDS = (TraceType.METRIC, TraceType.WORKFLOW)
 
 
 @dataclass
@@ -44,25 +44,21 @@ class AskContext:
     now: datetime = field(default_factory=timezone.now)
 
 
-@dataclass(frozen=True)
-class NamedThing:
-    kind: str  # metric, alert or workflow
-    pk: int
-    name: str
-
-    @property
-    def subject(self) -> str:
-        return subject_for(self.kind, self.pk)
-
-
 @dataclass
 class Plan:
     intent: Intent
     target: NamedThing | None = None
     trace: ExecutionTrace | None = None
     window: Window | None = None
+    other_window: Window | None = None  # a second window (comparing two runs)
     trace_type: str | None = None
     latest: bool = False
+    # What the question asks about the runs: failed, succeeded, fired, quiet or ran.
+    outcome: str = ""
+    # "re-run", "run again": the failed run, when the latest one failed.
+    again: bool = False
+    # Words that looked like a time but were not understood ("last quarter").
+    unread_time: str = ""
     # When set, the planner could not decide: ask this back instead.
     clarification: str = ""
 
@@ -76,10 +72,11 @@ class Plan:
             args["trace_id"] = str(self.trace.id)
         if self.window:
             args["window"] = self.window.label
-        if self.trace_type:
-            args["trace_type"] = self.trace_type
-        if self.latest:
-            args["latest"] = True
+        if self.other_window:
+            args["other_window"] = self.other_window.label
+        for name in ("trace_type", "latest", "outcome", "unread_time"):
+            if getattr(self, name):
+                args[name] = getattr(self, name)
         return args
 
 
@@ -103,35 +100,73 @@ _IMPACT = re.compile(
     r"\b(?:impact|effects?|downstream|consequences?|what happened (?:after|because))\b|"
     r"\bwhat (?:ran|happened) because\b"
 )
+_COMPARE = re.compile(
+    r"\b(?:what changed|what'?s changed|what is different|what'?s different|difference|differ|"
+    r"compare|comparison|diff)\b"
+)
+_PREVIEW = re.compile(
+    r"\bwould\b.*\b(?:fire|run|trigger|start|happen|compute|be)\b|\bdry[- ]?run\b|\bpreview\b|"
+    r"\bwhat if\b|\bif (?:i|we|you) (?:ran|run)\b"
+)
+_COUNT = re.compile(r"\bhow (?:many|often)\b|\bnumber of\b|\bcount\b")
+_LAST = re.compile(
+    r"\bwhen (?:did|was|has)\b.*\blast\b|\bwhen did\b.*\b(?:last|latest)\b|"
+    r"\blast (?:time|success\w*|good run|green run|passing run)\b"
+)
+_RUNNING = re.compile(
+    r"\b(?:running|in progress|going on|still going|stuck|underway|under way)\b"
+)
+_ALERTS = re.compile(
+    r"\b(?:which|what|any|list|show)\b.*\balerts?\b.*\b(?:fire|fired|firing|went off|go off|"
+    r"trigger(?:ed)?|quiet)\b|\balerts? (?:that )?(?:fired|went off|did ?n[o']?t fire)\b"
+)
+_HEALTH = re.compile(
+    r"\b(?:healthy|health|broken|working|okay|ok|fine|failing|flaky|down|green|alright|all right)\b"
+    r"|\bstatus of\b|\bhow (?:is|are|'s)\b|\bhow's\b"
+)
 _FAILURES = re.compile(
     r"\b(?:fail|failed|fails|failing|failures?|errors?|errored|broke|broken|went wrong|crash\w*)\b"
 )
+_AGAIN = re.compile(r"\b(?:re-?run|retry|run again|again)\b")
 _RUN = re.compile(
     r"^\s*(?:please\s+|can you\s+|could you\s+|pls\s+)?"
-    r"(?:re-?run|run|recompute|compute|refresh|execute|trigger|kick off|start)\b"
+    r"(?:re-?run|run|retry|recompute|compute|refresh|execute|trigger|kick off|start)\b"
 )
 _HELP = re.compile(r"^\s*(?:help|\?|what can (?:i|you)\b.*|examples?|how (?:do|does) (?:this|it) work.*)\s*\??\s*$")
+# The first rule that matches wins: the order settles questions that match
+# several ("why didn't …" is also a "why …"; "is X failing?" also names failures).
 _INTENT_RULES = [
     (_HELP, Intent.HELP),
     (_WHY_NOT, Intent.WHY_NOT),
+    (_COMPARE, Intent.COMPARE),
+    (_COUNT, Intent.COUNT),
     (_IMPACT, Intent.IMPACT),
     (_WHY, Intent.EXPLAIN),
-    (_RUN, Intent.RUN_METRIC),
+    (_PREVIEW, Intent.PREVIEW),
+    (_RUN, Intent.RUN),
+    (_LAST, Intent.LAST),
+    (_ALERTS, Intent.ALERTS),
+    (_RUNNING, Intent.RUNNING),
+    (_HEALTH, Intent.HEALTH),
     (_FAILURES, Intent.FAILURES),
+]
+_OUTCOMES = [
+    (re.compile(rf"{_NEGATED}\s*(?:[\w-]+\s+){{0,4}}(?:fire|fired|go off|trigger)\b|\bquiet\b"), "quiet"),
+    (re.compile(r"\b(?:fail|failed|fails|failing|failures?|errors?|errored|broke|crash\w*)\b"), "failed"),
+    (re.compile(r"\b(?:succeed\w*|success\w*|work|worked|pass|passed|ok|green|good)\b"), "succeeded"),
+    (re.compile(r"\b(?:fire|fired|fires|firing|went off|go off)\b"), "fired"),
+    (re.compile(r"\b(?:run|ran|runs|computed?|evaluated|started)\b"), "ran"),
 ]
 # "the last run", not "the last hour" (a window).
 _LATEST = re.compile(
     r"\b(?:last|latest|most recent|previous|recent)\b"
-    r"(?!\s+(?:\d+\s*|an?\s+|few\s+)?(?:minute|min|hour|hr|h|day|d|week|w)s?\b)"
+    r"(?!\s+(?:\d+\s*|an?\s+|few\s+)?(?:minute|min|hour|hr|h|day|d|week|w|weekend|night|month|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)s?\b)"
 )
-_THIS = re.compile(r"\b(?:this|it|that)\b")
-
-_TRACE_TYPES = {
-    "workflow": "workflow", "workflows": "workflow",
-    "metric": "metric", "metrics": "metric",
-    "alert": "alert", "alerts": "alert",
-    "step": "step", "steps": "step",
-}  # fmt: skip
+# "this", "it": the trace being viewed — not "this week".
+_THIS = re.compile(
+    r"\b(?:this|it|that)\b(?!\s+(?:week|weekend|morning|afternoon|evening|month|year|time)\b)"
+)
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _ELIDED_ID = re.compile(r"\b([0-9a-f]{3,})(?:…|\.\.\.)([0-9a-f]{2,})\b")
@@ -150,37 +185,53 @@ def plan(message: str, context: AskContext) -> Plan:
     trace, id_problem = find_trace(text, context)
     if id_problem:
         return Plan(Intent.EXPLAIN, clarification=id_problem)
-    without_ids = _strip_ids(text)
-    window = parse_window(without_ids, context.now)
-    intent = detect_intent(without_ids)
-    if intent in WHOLE_ORGANIZATION:
-        return Plan(intent, window=window, trace_type=_mentioned_trace_type(without_ids))
-    result = Plan(intent or Intent.EXPLAIN, trace=trace, window=window)
-    if trace is None:
-        _choose_target(result, without_ids, context, named_intent=intent is not None)
-    result.latest = bool(_LATEST.search(without_ids)) or (window is None and result.target is not None)
+    words = _strip_ids(text)
+    intent = detect_intent(words)
+    result = Plan(intent or Intent.EXPLAIN, trace=trace)
+    result.outcome = detect_outcome(words)
+    result.again = bool(_AGAIN.search(words))
+    result.trace_type = _mentioned_trace_type(words)
+    if intent not in WHOLE_ORGANIZATION and trace is None:
+        _choose_target(result, words, context, named_intent=intent is not None)
+    # The name asked about is not a time phrase ("the Weekend digest").
+    spoken = words.replace(result.target.name.lower(), " ") if result.target else words
+    _read_times(result, find_time_phrases(spoken, context.now))
+    result.latest = bool(_LATEST.search(words)) or (result.window is None and result.target is not None)
     return complete_plan(result, context)
+
+
+def _read_times(result: Plan, phrases: TimePhrases) -> None:
+    result.window = phrases.first
+    if len(phrases.windows) > 1:
+        result.other_window = phrases.windows[1]
+    if phrases.not_understood:
+        result.unread_time = phrases.not_understood[0]
 
 
 def _choose_target(result: Plan, text: str, context: AskContext, *, named_intent: bool) -> None:
     """A named definition, else (on a trace page) the trace being viewed,
-    else a question back."""
-    kinds = (TraceType.METRIC,) if result.intent == Intent.RUN_METRIC else NAMED_KINDS
+    else a question back — or, for an intent that may name nothing, nothing."""
+    kinds = RUNNABLE_KINDS if result.intent in (Intent.RUN, Intent.RERUN) else NAMED_KINDS
     lookup = find_name(text, context.organization, kinds)
     if lookup.target is not None:
         result.target = lookup.target
         return
-    if not named_intent:
+    if not named_intent and not (lookup.ambiguous or lookup.suggested):
         result.intent = Intent.HELP  # neither a question we know nor a name: say what can be asked
         return
     # On a trace page, a follow-up that names nothing known is about that
     # trace — except running something, which must be asked for plainly.
     viewed = None if lookup.ambiguous else _viewed_trace(context)
-    plainly_this = _THIS.search(text) or not lookup.nearest
-    if viewed is not None and (result.intent != Intent.RUN_METRIC or plainly_this):
+    running = result.intent in (Intent.RUN, Intent.RERUN)
+    if viewed is not None and (not running or _THIS.search(text) or not lookup.question):
         result.trace = viewed
         return
-    result.clarification = lookup.question or _ask_for_target(result.intent)
+    if result.intent in _WITHOUT_A_NAME and not (lookup.ambiguous or lookup.suggested):
+        result.intent = _WITHOUT_A_NAME[result.intent]  # "is anything broken?"
+        return
+    if result.intent in NAME_OPTIONAL and not lookup.question and not _THIS.search(text):
+        return  # about everything
+    result.clarification = lookup.question or ask_for_target(result.intent)
 
 
 def _viewed_trace(context: AskContext) -> ExecutionTrace | None:
@@ -189,28 +240,64 @@ def _viewed_trace(context: AskContext) -> ExecutionTrace | None:
     return ExecutionTrace.objects.for_orgs(context.org_ids).filter(pk=context.trace_id).first()
 
 
+# What a question means when it names nothing: "is anything broken?" lists failures.
+_WITHOUT_A_NAME = {Intent.HEALTH: Intent.FAILURES}
+# Intents about a definition: a trace given stands for the definition it ran.
+_ABOUT_DEFINITIONS = {Intent.WHY_NOT, Intent.COUNT, Intent.HEALTH, Intent.LAST, Intent.PREVIEW}
+
+
 def complete_plan(result: Plan, context: AskContext) -> Plan:
     """Complete a plan from either planner: a trace stands for its definition
-    where the intent needs one, and a plan missing what its intent needs asks
-    for it instead."""
+    where the intent needs one, a re-run finds the failed run, and a plan
+    missing what its intent needs asks for it instead."""
     if result.clarification or result.intent in WHOLE_ORGANIZATION:
         return result
-    needs_definition = result.intent in (Intent.RUN_METRIC, Intent.WHY_NOT)
-    if result.trace is not None and result.target is None and needs_definition:
+    if result.intent in (Intent.RUN, Intent.RERUN):
+        return _complete_run(result, context)
+    if result.trace is not None and result.target is None and result.intent in _ABOUT_DEFINITIONS:
         result.target = definition_of(result.trace, context)
-        if result.intent == Intent.RUN_METRIC:
-            result.trace = None
-            if result.target is None or result.target.kind != TraceType.METRIC:
-                result.clarification = (
-                    "Only metrics can be run from chat, and that trace is not a run of one of "
-                    "this organization's metrics. Name a metric, e.g. “run Daily revenue now”."
-                )
-            return result
         if result.target is None:
             result.intent = Intent.EXPLAIN  # a step: what happened to it is the answer
-    if result.target is None and result.trace is None:
-        result.clarification = _ask_for_target(result.intent)
+    if result.target is None and result.trace is None and result.intent not in NAME_OPTIONAL:
+        result.clarification = ask_for_target(result.intent)
     return result
+
+
+def _complete_run(result: Plan, context: AskContext) -> Plan:
+    """“run X”: a new run. “re-run X” (or a failed trace): the failed run,
+    re-run and linked to it, when X's latest run failed."""
+    trace = result.trace
+    if trace is not None and trace.trace_type == TraceType.STEP:
+        trace = _workflow_run_of(trace, context)
+    if trace is not None:
+        result.target = result.target or definition_of(trace, context)
+        result.trace = trace if trace.status == TraceStatus.FAILED else None
+    elif result.target is not None and (result.again or result.intent == Intent.RERUN):
+        runs = ExecutionTrace.objects.for_orgs(context.org_ids).runs_of(result.target.subject)
+        if result.window:
+            runs = runs.started_between(result.window.start, result.window.end)
+        latest = runs.first()
+        result.trace = latest if latest is not None and latest.status == TraceStatus.FAILED else None
+    result.intent = Intent.RERUN if result.trace is not None else Intent.RUN
+    if result.target is None or result.target.kind not in RUNNABLE_KINDS:
+        result.trace = None
+        result.clarification = (
+            "Only metrics and workflows can be run from chat, and that is neither one of this "
+            "organization's. Name one, e.g. “run Daily revenue now”."
+            if trace is not None
+            else ask_for_target(Intent.RUN)
+        )
+    return result
+
+
+def _workflow_run_of(step: ExecutionTrace, context: AskContext) -> ExecutionTrace | None:
+    """The workflow run a step belonged to (re-running a step re-runs it)."""
+    return (
+        ExecutionTrace.objects.for_orgs(context.org_ids)
+        .parents_of(step)
+        .filter(trace_type=TraceType.WORKFLOW)
+        .first()
+    )
 
 
 def definition_of(trace: ExecutionTrace, context: AskContext) -> NamedThing | None:
@@ -220,7 +307,9 @@ def definition_of(trace: ExecutionTrace, context: AskContext) -> NamedThing | No
     if subject is None or subject.kind not in NAMED_KINDS:
         return None
     definition = subject.definition(context.organization.pk)
-    return NamedThing(subject.kind, subject.pk, definition.name) if definition else None
+    if definition is None:
+        return None
+    return NamedThing(subject.kind, subject.pk, definition.name, definition.enabled)
 
 
 def normalize(message: str) -> str:
@@ -235,24 +324,30 @@ def normalize(message: str) -> str:
 
 
 def detect_intent(text: str) -> Intent | None:
-    """The first rule that matches wins: the order settles questions that
-    match several ("why didn't …" is also a "why …"). None: no rule matched."""
+    """The first rule that matches wins. None: no rule matched."""
     for pattern, intent in _INTENT_RULES:
         if pattern.search(text):
             return intent
     return None
 
 
+def detect_outcome(text: str) -> str:
+    for pattern, outcome in _OUTCOMES:
+        if pattern.search(text):
+            return outcome
+    return ""
+
+
 def _mentioned_trace_type(text: str) -> str | None:
     for word in re.findall(r"[a-z]+", text):
-        if word in _TRACE_TYPES:
-            return _TRACE_TYPES[word]
+        if word in KIND_WORDS:
+            return KIND_WORDS[word]
     return None
 
 
-def _ask_for_target(intent: Intent) -> str:
-    if intent == Intent.RUN_METRIC:
-        return "Which metric should I run? Name it, e.g. “run Daily revenue now”."
+def ask_for_target(intent: Intent) -> str:
+    if intent in (Intent.RUN, Intent.RERUN):
+        return "Which metric or workflow should I run? Name it, e.g. “run Daily revenue now”."
     return "Which run do you mean? Name a workflow, alert or metric, or paste a trace id."
 
 
@@ -288,166 +383,3 @@ def _trace_named_in(text: str, visible, now: datetime) -> ExecutionTrace | None:
         return visible.with_id_fragment(token, now).only_one(token)
     return None
 
-
-# --- Names --------------------------------------------------------------------
-
-_FILLER = set(
-    "why did didn't didnt not the a an run ran runs running fire fired firing this that it "
-    "today yesterday morning last latest please now what when was is has hasn't how come "
-    "explain trigger triggered start started happen happened since at in of for on my "
-    "failed fail workflow workflows alert alerts metric metrics step steps again any anything "
-    "me show list there been do does with from and or about you can go get yet still "
-    # the words of the intents and time phrases, which name nothing
-    "impact effect effects downstream consequence consequences cause caused causes reason "
-    "rerun re-run recompute compute computed refresh execute kick off evaluated error errors "
-    "errored went wrong broke broken crashed failure failures lead set "
-    "hour hours minute minutes day days week weeks ago between until till to past previous "
-    "afternoon evening tonight monday tuesday wednesday thursday friday saturday sunday".split()
-)
-
-
-def org_names(organization, kinds) -> list[NamedThing]:
-    names = []
-    for kind in kinds:
-        model = definition_model(kind)
-        for pk, name in model.objects.filter(organization=organization).values_list("pk", "name"):
-            names.append(NamedThing(kind, pk, name))
-    return names
-
-
-# A typo'd name still matches at this similarity (difflib's ratio); below
-# it, a name is only found by a word it shares with the question.
-FUZZY_CUTOFF = 0.84
-MAX_SUGGESTED = 5
-_NUMBER = re.compile(r"\d+")
-
-
-def _mentioned_exactly(text: str, name: str) -> bool:
-    lowered = name.lower()
-    # The substring test spares compiling a pattern per name for most names.
-    return lowered in text and re.search(rf"(?<![\w-]){re.escape(lowered)}(?![\w-])", text) is not None
-
-
-class _Windows:
-    """Runs of the question's words, by length, to hold against names."""
-
-    def __init__(self, words: list[str]) -> None:
-        self.words = words
-        self._by_length: dict[int, list[str]] = {}
-
-    def of_length(self, length: int) -> list[str]:
-        if length not in self._by_length:
-            last = max(1, len(self.words) - length + 1)
-            self._by_length[length] = [" ".join(self.words[i : i + length]) for i in range(last)]
-        return self._by_length[length]
-
-
-def _fuzzy_score(windows: _Windows, name: str, numbers: set[str]) -> float:
-    """The best similarity of a run of the question's words to the name, if
-    it reaches FUZZY_CUTOFF (else 0). A name's numbers must be in the
-    question: “Orders 17” is never a typo for “Orders 510”."""
-    lowered = name.lower()
-    if not set(_NUMBER.findall(lowered)) <= numbers:
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, b=lowered)  # caches the name's side
-    best = 0.0
-    size = len(lowered.split())
-    for length in {max(1, size - 1), size, size + 1}:
-        for window in windows.of_length(length):
-            matcher.set_seq1(window)
-            floor = max(best, FUZZY_CUTOFF)
-            # The cheap upper bounds first, as difflib.get_close_matches does.
-            if matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor:
-                best = max(best, matcher.ratio())
-    return best if best >= FUZZY_CUTOFF else 0.0
-
-
-@dataclass
-class NameLookup:
-    """What a question's words matched among the organization's names."""
-
-    target: NamedThing | None = None
-    ambiguous: list[str] = field(default_factory=list)
-    nearest: list[str] = field(default_factory=list)  # when the words matched nothing
-
-    @property
-    def question(self) -> str:
-        if self.ambiguous:
-            return _did_you_mean(self.ambiguous)
-        if self.nearest:
-            return "I don't know that name here. " + _did_you_mean(self.nearest)
-        return ""
-
-
-def find_name(text: str, organization, kinds) -> NameLookup:
-    """The definition the question names: exact (the longest mention wins),
-    then fuzzy (typos), then by the telling words it shares; several close
-    candidates → ambiguous. A kind word ("the revenue alert") settles a tie
-    between kinds."""
-    candidates = org_names(organization, kinds)
-    if not candidates:
-        return NameLookup()
-    exact = [c for c in candidates if _mentioned_exactly(text, c.name)]
-    if exact:
-        return NameLookup(max(exact, key=lambda c: len(c.name)))
-    words = re.findall(r"[\w'-]+", text)
-    close = _fuzzy_matches(text, words, candidates) or _by_distinctive_word(words, candidates)
-    close = _of_mentioned_kind(words, close)
-    names = list(dict.fromkeys(c.name for c in close))
-    if len(names) == 1:
-        return NameLookup(close[0])
-    if names:
-        return NameLookup(ambiguous=names)
-    if _mentions_something(words):
-        return NameLookup(nearest=_nearest(words, candidates))
-    return NameLookup()
-
-
-def _fuzzy_matches(text: str, words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
-    windows, numbers = _Windows(words), set(_NUMBER.findall(text))
-    scored = [(_fuzzy_score(windows, c.name, numbers), c) for c in candidates]
-    best = max(score for score, _ in scored)
-    return [c for score, c in scored if score and best - score < 0.04]
-
-
-def _nearest(words: list[str], candidates: list[NamedThing]) -> list[str]:
-    telling = " ".join(w for w in words if w not in _FILLER)
-    names = list(dict.fromkeys(c.name for c in candidates))
-    by_lower = {name.lower(): name for name in names}
-    near = difflib.get_close_matches(telling, list(by_lower), n=3, cutoff=0.0)
-    return [by_lower[name] for name in near]
-
-
-def _of_mentioned_kind(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
-    mentioned = {_TRACE_TYPES[w] for w in words if w in _TRACE_TYPES}
-    of_kind = [c for c in candidates if c.kind in mentioned]
-    return of_kind or candidates
-
-
-def _by_distinctive_word(words: list[str], candidates: list[NamedThing]) -> list[NamedThing]:
-    """The names sharing the most of the question's telling words (and whose
-    numbers, if any, the question gives)."""
-    asked = {w for w in words if w not in _FILLER and len(w) > 2}
-    numbers = {w for w in words if w.isdigit()}
-    shared = {
-        c: len(asked & set(re.findall(r"[\w'-]+", c.name.lower())))
-        for c in candidates
-        if set(_NUMBER.findall(c.name)) <= numbers
-    }
-    most = max(shared.values(), default=0)
-    found = [c for c, count in shared.items() if count and count == most]
-    return list({c.name.lower(): c for c in found}.values())
-
-
-def _mentions_something(words: list[str]) -> bool:
-    return any(w not in _FILLER and len(w) > 2 for w in words)
-
-
-def _did_you_mean(names: list[str]) -> str:
-    unique = list(dict.fromkeys(names))
-    if len(unique) == 1:
-        return f"Did you mean {unique[0]}?"
-    if len(unique) > MAX_SUGGESTED:
-        shown, others = unique[: MAX_SUGGESTED - 1], len(unique) - MAX_SUGGESTED + 1
-        return "Did you mean " + ", ".join(shown) + f" or one of {others} others? Name it in full."
-    return "Did you mean " + ", ".join(unique[:-1]) + " or " + unique[-1] + "?"

@@ -275,17 +275,19 @@ def load_traces(
     """COPY `total` lineage-shaped traces into the organization, then ANALYZE."""
     probes = Probes()
     now = timezone.now()
-    raw = connection.cursor().connection
     loaded = next_report = 0
-    with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+
+    def families() -> Iterator[tuple]:
+        nonlocal loaded, next_report
         for rows in generate(total, seed, now, probes):
-            for row in rows:
-                copy.write_row((row[0], org.pk, *row[1:]))
+            yield from rows
             loaded += len(rows)
             if loaded >= next_report + PROGRESS_EVERY:
                 next_report = loaded - loaded % PROGRESS_EVERY
                 progress.write(f"  {org.slug}: {loaded:,} / {total:,} traces loaded\n")
                 progress.flush()
+
+    copy_rows(org, families())
     # VACUUM as well as ANALYZE: a million fresh rows would otherwise start
     # autovacuum in the middle of the measurements.
     with connection.cursor() as cursor:
@@ -293,6 +295,14 @@ def load_traces(
     _checkpoint()
     progress.write(f"  {org.slug}: {loaded:,} traces loaded and analyzed\n")
     return loaded, probes
+
+
+def copy_rows(org: Organization, rows) -> None:
+    """COPY rows made by CausalFamily into the organization's traces."""
+    raw = connection.cursor().connection
+    with raw.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+        for row in rows:
+            copy.write_row((row[0], org.pk, *row[1:]))
 
 
 def _checkpoint() -> None:

@@ -1,10 +1,14 @@
 """A whole benchmark run: load both sizes, measure every figure, clean up."""
 from __future__ import annotations
 
+import random
 import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from django.utils import timezone
+
+from lineage.bench.assistant import create_definitions, load_history, measure_assistant
 from lineage.bench.data import LARGE_SLUG, SMALL_SLUG, create_org, load_traces, remove_org
 from lineage.bench.figures import (
     bench_client,
@@ -51,7 +55,12 @@ def run(plan: BenchSizes, *, keep: bool = False, progress: TextIO = sys.stderr) 
         say(f"Loading the large size ({plan.large:,} traces)…")
         large = create_org(LARGE_SLUG)
         created.append(large)
+        rng = random.Random(plan.seed)
+        create_definitions(large, rng)
+        loaded_at = timezone.now()
+        history = load_history(large, rng, loaded_at)  # analyzed with the rest, just below
         sizes["large"], probes = load_traces(large, plan.large, seed=plan.seed, progress=progress)
+        sizes["large"] += history
 
         say("Measuring the tracer…")
         figures.append(measure_tracer(large, plan.tracer_repetitions))
@@ -68,6 +77,8 @@ def run(plan: BenchSizes, *, keep: bool = False, progress: TextIO = sys.stderr) 
         figures.append(measure_explanation(probes.five_level, plan.repetitions))
         figures.append(measure_plans(probes.deep_middle))
         figures.append(measure_short_ids(large, plan.repetitions))
+        say("Measuring the assistant…")
+        figures += measure_assistant(large, loaded_at, plan.repetitions)
 
         say("Measuring pages…")
         client, user = bench_client(large)

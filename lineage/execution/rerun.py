@@ -22,21 +22,21 @@ class CannotRerun(Exception):
     """Why a trace was not re-run, said for people."""
 
 
-def _rerun_metric(metric: Metric, failed: ExecutionTrace) -> uuid.UUID:
-    run = run_metric_execution(metric, source=TraceSource.MANUAL, parents=[failed.id])
+def _rerun_metric(metric: Metric, failed: ExecutionTrace, source: str) -> uuid.UUID:
+    run = run_metric_execution(metric, source=source, parents=[failed.id])
     return run.trace_id
 
 
-def _rerun_workflow(workflow: Workflow, failed: ExecutionTrace) -> uuid.UUID:
+def _rerun_workflow(workflow: Workflow, failed: ExecutionTrace, source: str) -> uuid.UUID:
     # The same context as the failed run (metric, value, alert …), so its
     # steps send what they would have sent; run_workflow adds the name back.
     context = dict(failed.inputs.get("context") or {})
     context.pop("workflow", None)
-    run = run_workflow(workflow, context=context, source=TraceSource.MANUAL, parents=[failed.id])
+    run = run_workflow(workflow, context=context, source=source, parents=[failed.id])
     return run.trace_id
 
 
-RERUNNERS: dict[str, Callable[[Any, ExecutionTrace], uuid.UUID]] = {
+RERUNNERS: dict[str, Callable[[Any, ExecutionTrace, str], uuid.UUID]] = {
     TraceType.METRIC: _rerun_metric,
     TraceType.WORKFLOW: _rerun_workflow,
 }
@@ -47,16 +47,17 @@ def is_rerunnable(trace: ExecutionTrace) -> bool:
     return trace.status == TraceStatus.FAILED and trace.trace_type in RERUNNERS
 
 
-def rerun(trace: ExecutionTrace) -> uuid.UUID:
-    """Start a new manual run of the failed trace's metric or workflow and
-    return the new trace's id. Raises CannotRerun, saying why, otherwise."""
+def rerun(trace: ExecutionTrace, source: str = TraceSource.MANUAL) -> uuid.UUID:
+    """Start a new run (by hand, or from chat) of the failed trace's metric
+    or workflow and return the new trace's id. Raises CannotRerun, saying
+    why, otherwise."""
     if trace.status != TraceStatus.FAILED:
         raise CannotRerun(f"it {_outcome(trace.status)}; only failed runs are re-run")
     if trace.trace_type not in RERUNNERS:
         raise CannotRerun(
             f"a {trace.trace_type} is not re-run on its own; re-run its metric or workflow"
         )
-    return RERUNNERS[trace.trace_type](_definition(trace), trace)
+    return RERUNNERS[trace.trace_type](_definition(trace), trace, source)
 
 
 def _definition(trace: ExecutionTrace) -> Any:

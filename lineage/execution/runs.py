@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import datetime
 
-from lineage.alerts.evaluator import evaluate_alerts
+from lineage.alerts.evaluator import evaluate_alerts, rules_for
 from lineage.metrics.engine import MetricRun, compute_metric
 from lineage.metrics.models import Metric
 from lineage.metrics.sql import MetricError
+from lineage.observability.store import add_outputs
 
 # Metrics being computed in this chain: a workflow step that re-runs a metric
 # upstream of itself would otherwise loop forever.
@@ -38,6 +39,12 @@ def run_metric_execution(
         run = compute_metric(metric, source=source, scheduled_for=scheduled_for, parents=parents)
         if run.succeeded:
             run.alerts = evaluate_alerts(metric, run.value, parents=[run.trace_id])
+        else:
+            # The consequence, recorded as it happened: explanations say
+            # which alerts the failure kept from being evaluated.
+            skipped = [rule.name for rule in rules_for(metric)]
+            if skipped:
+                add_outputs(run.trace_id, {"alerts_not_evaluated": skipped})
         return run
     finally:
         _metrics_in_progress.reset(token)

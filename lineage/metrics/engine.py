@@ -71,14 +71,11 @@ def compute_metric(
 
 
 def _inputs(metric: Metric, scheduled_for: datetime | None) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"kind": metric.kind, "schedule": metric.schedule or None}
+    inputs = metric.snapshot()
     if metric.kind == MetricKind.SQL:
-        inputs["sql"] = metric.sql
         # Recorded with the run, so pages, graphs and exporters name the
         # tables without parsing SQL (or importing metrics) themselves.
         inputs["reads"] = tables_read(metric.sql)
-    else:
-        inputs["python_path"] = metric.python_path
     if scheduled_for is not None:
         inputs["scheduled_for"] = scheduled_for
     return inputs

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from lineage.metrics.schedules import next_tick, validate_cron
+from lineage.metrics.schedules import (
+    SCHEDULER_GRACE,
+    Ticks,
+    next_tick,
+    ticks_between,
+    validate_cron,
+)
 from lineage.metrics.sql import validate_single_select
 from lineage.observability.subjects import subject_for
 from lineage.tenancy.models import Organization
@@ -59,6 +68,29 @@ class Metric(models.Model):
     @property
     def subject(self) -> str:
         return subject_for("metric", self.pk)
+
+    def overdue_ticks(self, now: datetime) -> Ticks | None:
+        """The ticks owed and not run by `now`: its next tick is past (and
+        past the scheduler's minute), so no scheduler pass has claimed it."""
+        if not (self.enabled and self.schedule and self.next_run_at):
+            return None
+        if self.next_run_at > now - SCHEDULER_GRACE:
+            return None
+        return ticks_between(self.schedule, self.next_run_at - timedelta(microseconds=1), now)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The definition as a run uses it, recorded in each run's trace so
+        answers and comparisons can tell what it was then."""
+        snapshot: dict[str, Any] = {
+            "kind": self.kind,
+            "schedule": self.schedule or None,
+            "enabled": self.enabled,
+        }
+        if self.kind == MetricKind.SQL:
+            snapshot["sql"] = self.sql
+        else:
+            snapshot["python_path"] = self.python_path
+        return snapshot
 
     def clean(self) -> None:
         if self.kind == MetricKind.SQL:

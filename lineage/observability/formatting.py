@@ -103,12 +103,17 @@ def format_json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def join_phrases(parts: Iterable[str]) -> str:
-    """“a”, “a and b”, “a, b and c”."""
+def join_phrases(parts: Iterable[str], conjunction: str = "and") -> str:
+    """“a”, “a and b”, “a, b and c” (or “a, b or c”)."""
     parts = list(parts)
     if len(parts) <= 1:
         return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ", ".join(parts[:-1]) + f" {conjunction} " + parts[-1]
+
+
+def quoted(name: object) -> str:
+    """A definition's or a step's name, as every sentence spells it: “Page ops”."""
+    return f"“{name}”"
 
 
 def sentence_case(text: str) -> str:
@@ -118,4 +123,4 @@ def sentence_case(text: str) -> str:
 
 def times(count: int) -> str:
     """“once”, “twice”, “3 times”."""
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+    return {1: "once", 2: "twice"}.get(count, f"{format_number(count)} times")

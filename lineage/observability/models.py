@@ -23,6 +23,7 @@ from lineage.observability.ids import (
     short_trace_id,
     uuid7,
 )
+from lineage.observability.summaries import TraceSummaries
 from lineage.tenancy.models import Organization
 
 
@@ -75,7 +76,7 @@ WHERE t.id = ANY (ARRAY(SELECT DISTINCT id FROM path))
 """
 
 
-class ExecutionTraceQuerySet(models.QuerySet):
+class ExecutionTraceQuerySet(TraceSummaries):
     """Every question the product asks of traces. Each names the index that
     answers it; views, commands, the admin and the assistant call these
     instead of building filters of their own."""

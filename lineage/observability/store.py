@@ -90,6 +90,16 @@ def update_trace(trace_id: uuid.UUID, **changes: Any) -> None:
         )
 
 
+def add_outputs(trace_id: uuid.UUID, outputs: dict[str, Any]) -> None:
+    """Add keys to a trace's outputs (jsonb ||), e.g. a consequence learned
+    after its run ended."""
+    with connections[TRACE_DB].cursor() as cursor:
+        cursor.execute(
+            "UPDATE execution_traces SET outputs = outputs || %s::jsonb WHERE id = %s",
+            [jsonsafe.dumps(outputs), trace_id],
+        )
+
+
 def get_trace(trace_id: object) -> ExecutionTrace:
     try:
         return ExecutionTrace.objects.select_related("org").get(pk=parse_trace_id(trace_id))

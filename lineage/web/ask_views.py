@@ -57,7 +57,7 @@ def _as_exchange(question: str, answer: Answer) -> dict:
         ],
     }
     if answer.proposal is not None:
-        exchange["proposal"] = {"label": answer.proposal.label, "subject": answer.proposal.subject}
+        exchange["proposal"] = answer.proposal.as_dict()
     return exchange
 
 
@@ -118,16 +118,17 @@ def _ask_posted(request: HttpRequest) -> HttpResponse:
 @require_POST
 @vary_on_headers("HX-Request")
 def confirm_run(request: HttpRequest) -> HttpResponse:
-    """The button under an answer that offered a run: start exactly that run,
-    in the organization of the metric it names (if the user is a member)."""
+    """The button under an answer that offered a run: start exactly that run
+    (or re-run exactly that failed trace), in the organization of the
+    metric or workflow it names (if the user is a member)."""
     subject = request.POST.get("subject", "")
     parsed = Subject.parse(subject)
     definition = parsed.definition() if parsed is not None else None
     context = context_for(request, org_id=definition.organization_id) if definition else None
     if context is None or context.organization is None:
-        answer = Answer(Intent.RUN_METRIC).say("There is no such metric in your organizations.")
+        answer = Answer(Intent.RUN).say("There is no such metric or workflow in your organizations.")
     else:
-        answer = answer_confirmed_run(subject, context)
+        answer = answer_confirmed_run(subject, context, request.POST.get("rerun_of", ""))
     exchange = _as_exchange(request.POST.get("label", "Run it now"), answer)
     _remember(request, exchange)
     if request.htmx:

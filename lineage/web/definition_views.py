@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from lineage.alerts.models import AlertRule
+from lineage.execution.preview import Preview, preview_metric
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.metrics.tables import tables_read
@@ -71,6 +73,10 @@ def metric_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def metric_detail(request: HttpRequest, pk: int) -> HttpResponse:
     metric = get_definition_or_404(request, Metric.objects.all(), pk)
+    return _metric_page(request, metric)
+
+
+def _metric_page(request: HttpRequest, metric: Metric, preview: Preview | None = None) -> HttpResponse:
     alerts = list(metric.alert_rules.all())
     values = list(metric.values.all()[:SPARK_VALUES])
     points = [(value.observed_at, value.value) for value in reversed(values)]
@@ -83,8 +89,24 @@ def metric_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": _health(metric),
         "runs": runs_with_reasons(metric.organization_id, metric.subject),
         "can_run": can_run(request, metric.organization_id),
+        "preview": preview,
+        "overdue": metric.overdue_ticks(timezone.now()),
     }
     return render(request, "web/metric_detail.html", context)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def metric_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a run would do now — the value, the alerts that would fire, the
+    workflows they would start — recording nothing and starting nothing.
+    Viewers may ask: it is read-only (the metric's SQL runs read-only and
+    time-boxed, as in every run) and shows only what the page shows."""
+    metric = get_definition_or_404(request, Metric.objects.all(), pk)
+    preview = preview_metric(metric)
+    if request.htmx:
+        return render(request, "web/metric_detail.html#preview", {"metric": metric, "preview": preview})
+    return _metric_page(request, metric, preview)
 
 
 @require_GET

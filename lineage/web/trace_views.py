@@ -14,11 +14,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from lineage.assistant.compare import compare_runs
 from lineage.execution.rerun import CannotRerun, is_rerunnable, rerun
+from lineage.metrics.schedules import Ticks, ticks_between
 from lineage.observability.explain import generate_explanation
 from lineage.observability.graph import COLOURS, DEFAULT_GRAPH_DEPTH, MAX_GRAPH_DEPTH, SHAPES
 from lineage.observability.history import (
@@ -31,7 +34,7 @@ from lineage.observability.history import (
 )
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
 from lineage.observability.store import get_trace_lineage
-from lineage.web.access import can_run, get_trace_or_404, org_traces
+from lineage.web.access import can_run, get_trace_or_404, org_traces, visible_traces
 from lineage.web.rendering import page_or_partial, show_trace
 from lineage.web.trace_filters import (
     COUNT_CAP,
@@ -44,6 +47,7 @@ from lineage.web.trace_filters import (
     keyset_page,
     parse_trace_filters,
 )
+from lineage.workflows.describers import planned_steps
 
 GRAPH_DEPTHS = range(1, MAX_GRAPH_DEPTH + 1)
 # A page of runs reads their traces this deep, and this many in all.
@@ -227,6 +231,7 @@ def trace_detail(request: HttpRequest, trace_id: object) -> HttpResponse:
         "later": later,
         "waterfall": waterfall,
         "can_rerun": is_rerunnable(trace) and can_run(request, trace.org_id),
+        "ticks_skipped": ticks_skipped(trace),
         "depths": GRAPH_DEPTHS,
         "default_depth": DEFAULT_GRAPH_DEPTH,
         "legend_shapes": [(kind.label, SHAPES[kind]) for kind in TraceType],
@@ -254,6 +259,21 @@ def _history(request: HttpRequest, trace: ExecutionTrace) -> History | None:
     return history_of(ExecutionTrace.objects.for_org(trace.org_id), trace.subject)
 
 
+@require_GET
+def trace_compare(request: HttpRequest, trace_id: object) -> HttpResponse:
+    """A run beside another run of the same definition (?with=<id>), or
+    beside its previous run: inputs, the definition as it was at each run,
+    outcomes, steps, led by what explains the difference."""
+    trace = get_trace_or_404(request, trace_id)
+    other_id = request.GET.get("with")
+    if other_id:
+        other = get_trace_or_404(request, other_id)
+    else:
+        other = visible_traces(request).previous_run(trace)
+    comparison = compare_runs(trace, other) if other is not None and other.id != trace.id else None
+    return render(request, "web/trace_compare.html", {"trace": trace, "comparison": comparison})
+
+
 @require_POST
 @vary_on_headers("HX-Request")
 def trace_rerun(request: HttpRequest, trace_id: object) -> HttpResponse:
@@ -267,6 +287,18 @@ def trace_rerun(request: HttpRequest, trace_id: object) -> HttpResponse:
         messages.error(request, f"This run was not re-run: {reason}.")
         return show_trace(request, trace.id)
     return show_trace(request, new_trace_id)
+
+
+def ticks_skipped(trace: ExecutionTrace) -> Ticks | None:
+    """A scheduled metric that runs late runs once, for the oldest tick it
+    owes: the ticks after that one, up to its start, did not run separately."""
+    inputs = trace.inputs or {}
+    if trace.source != TraceSource.SCHEDULE or not inputs.get("schedule"):
+        return None
+    tick = parse_datetime(str(inputs.get("scheduled_for") or ""))
+    if tick is None:
+        return None
+    return ticks_between(inputs["schedule"], tick, trace.started_at)
 
 
 @dataclass
@@ -320,11 +352,8 @@ def _placed(number: int, step: ExecutionTrace, start: datetime, total: timedelta
 def _steps_not_run(workflow_trace: ExecutionTrace, positions_run: set[int]) -> list[StepRun]:
     if workflow_trace.status in _UNFINISHED:
         return []  # not run yet is not “did not run”
-    plan = (workflow_trace.inputs or {}).get("steps")
-    if not isinstance(plan, list):
-        return []  # a run recorded before plans were
     return [
         StepRun(step.get("position"), step.get("name", ""), step.get("kind", ""))
-        for step in plan
-        if isinstance(step, dict) and step.get("position") not in positions_run
+        for step in planned_steps(workflow_trace)
+        if step.get("position") not in positions_run
     ]

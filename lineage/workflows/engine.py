@@ -44,12 +44,7 @@ def run_workflow(
         TraceType.WORKFLOW,
         name=workflow.name,
         subject=workflow.subject,
-        # The plan as it stood when the run began, so a page can show the
-        # steps a failure kept from running even after the definition changes.
-        inputs={
-            "context": context,
-            "steps": [{"position": s.position, "name": s.name, "kind": s.kind} for s in steps],
-        },
+        inputs={"context": context, **workflow.snapshot(steps)},
         source=source,
         parents=parents,
         org=workflow.organization_id,

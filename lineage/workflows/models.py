@@ -26,6 +26,15 @@ class Workflow(models.Model):
     def subject(self) -> str:
         return subject_for("workflow", self.pk)
 
+    def snapshot(self, steps: list[Step]) -> dict:
+        """The workflow as a run uses it, recorded in each run's trace: the
+        plan, so a page can show the steps a failure kept from running even
+        after the definition changes."""
+        return {
+            "enabled": self.enabled,
+            "steps": [{"position": s.position, "name": s.name, "kind": s.kind} for s in steps],
+        }
+
 
 class StepKind(models.TextChoices):
     LOG = "log", "Log a message"

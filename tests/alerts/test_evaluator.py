@@ -32,6 +32,9 @@ def test_every_enabled_rule_writes_a_trace_fired_or_not(org):
         "operator": ">",
         "threshold": 100.0,
         "severity": "warning",
+        # The rule as it was, so answers can tell what changed since.
+        "enabled": True,
+        "workflows": ["Notify on-call"],
     }
     assert (high.outputs["fired"], high.outputs["margin"]) == (True, 50.0)
     assert (low.outputs["fired"], low.outputs["margin"]) == (False, -50.0)

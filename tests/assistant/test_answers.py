@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from lineage.assistant.answers import answer_plan, answer_question
+from lineage.assistant.intents import SPECS
 from lineage.assistant.planner import AskContext, Plan, QuestionError
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
@@ -41,8 +42,8 @@ def test_explaining_a_trace_by_id_prefix_suffix_or_elided_id(demo, ctx):
     whole = str(page_ops.id)
     for reference in (whole, whole[:23], whole[-8:], whole[-12:].upper(), f"{whole[:4]}…{whole[-3:]}"):
         answer = ask(ctx, f"why did trace {reference} run")
-        assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in answer.text, reference
-        assert "failed at step 1 “Page the ops channel”" in answer.text
+        assert answer.text.startswith("Workflow “Page ops” failed at step 1 “Page the ops channel”"), reference
+        assert "It ran because alert “Orders piling up” fired" in answer.text
     # Ids start with their time: the first 8 digits are shared by a minute's traces.
     assert ask(ctx, f"explain {whole[:8]}").text == f"Several traces match “{whole[:8]}”; give more of the id."
     assert "longer than a trace id" in ask(ctx, "explain 0123456789abcdef0123456789abcdef0123").text
@@ -59,7 +60,7 @@ def test_the_trace_being_viewed_is_this(demo, ctx):
 def test_impact_lists_descendants(demo, ctx):
     call_command("run_scheduler", stdout=StringIO())
     answer = ask(ctx, "what did the last Daily revenue run trigger?")
-    assert "triggered 4 run(s)" in answer.text
+    assert "triggered 4 runs:" in answer.text
     assert "Alert “Revenue spike” fired (value 12,840 > threshold 10,000, by 2,840)" in answer.text
 
 
@@ -78,7 +79,7 @@ def test_chat_started_runs_have_source_chat_and_need_the_editor_role(demo, ctx, 
     answer = ask(ctx, "run daily revenue now")
     metric_trace = ExecutionTrace.objects.get(pk=answer.lines[0].trace_id)
     assert (metric_trace.source, metric_trace.inputs["started_by"]) == ("chat", "demo")
-    assert "I ran Daily revenue: it computed 12,840." in answer.text
+    assert "I ran metric “Daily revenue”: it computed 12,840." in answer.text
 
     ctx.can_run = False
     before = ExecutionTrace.objects.count()
@@ -118,7 +119,7 @@ def test_ask_command_prints_and_speaks_json(demo):
     out = StringIO()
     call_command("ask", "what failed today?", "--org", "acme", "--json", stdout=out)
     data = json.loads(out.getvalue())
-    assert data["intent"] == "list_failures" and data["args"] == {"window": "today"}
+    assert data["intent"] == "list_failures" and data["args"] == {"window": "today", "outcome": "failed"}
     with pytest.raises(CommandError, match="No organization"):
         call_command("ask", "help", "--org", "nope", stdout=StringIO())
     with pytest.raises(CommandError, match="Ask a question"):
@@ -133,18 +134,19 @@ def test_a_metric_run_can_be_rerun_by_its_trace_id(demo, ctx, demo_user):
 
     answer = ask(ctx, f"rerun {str(earlier.id)[-8:]}")
 
-    assert answer.intent == "run_metric" and answer.args["name"] == "Daily revenue"
+    # It succeeded, so re-running it is a new run (a failed one would be re-run, linked).
+    assert answer.intent == "run" and answer.args["name"] == "Daily revenue"
     rerun = ExecutionTrace.objects.get(pk=answer.lines[0].trace_id)
     assert (rerun.name, rerun.source) == ("Daily revenue", "chat") and rerun.id != earlier.id
 
 
-def test_only_metrics_are_run_from_chat(demo, ctx):
+def test_only_metrics_and_workflows_are_run_from_chat(demo, ctx):
     call_command("run_scheduler", stdout=StringIO())
     before = ExecutionTrace.objects.count()
-    page_ops = ExecutionTrace.objects.get(name="Page ops")
-    assert "Only metrics can be run from chat" in ask(ctx, f"run {page_ops.id} again").text
-    ctx.trace_id = page_ops.id
-    assert "Only metrics can be run from chat" in ask(ctx, "rerun this").text
+    alert = ExecutionTrace.objects.get(name="Orders piling up")
+    assert "Only metrics and workflows can be run from chat" in ask(ctx, f"run {alert.id} again").text
+    ctx.trace_id = alert.id
+    assert "Only metrics and workflows can be run from chat" in ask(ctx, "rerun this").text
     assert ExecutionTrace.objects.count() == before
 
 
@@ -157,7 +159,7 @@ def test_follow_ups_on_a_trace_page_are_about_that_trace(demo, ctx):
     assert answer.args["trace_id"] == str(ctx.trace_id)
     assert "failed at step 1 “Page the ops channel” (webhook)" in answer.text
     # Running something is never guessed from the page: an unknown name is asked about.
-    assert "I don't know that name here." in ask(ctx, "run quarterly bonus").text
+    assert ask(ctx, "run quarterly bonus").text == "I don't know “quarterly bonus” here."
 
 
 def test_a_bare_name_explains_its_latest_run(demo, ctx):
@@ -224,7 +226,7 @@ def test_a_run_asked_for_at_the_terminal_is_a_chat_run_by_the_os_user(demo):
     call_command("ask", "run daily revenue now", "--org", "acme", stdout=out)
     trace = ExecutionTrace.objects.get(name="Daily revenue")
     assert (trace.source, trace.inputs["started_by"].endswith("(terminal)")) == ("chat", True)
-    assert "I ran Daily revenue: it computed 12,840. [metric Daily revenue at " in out.getvalue()
+    assert "I ran metric “Daily revenue”: it computed 12,840. [metric Daily revenue at " in out.getvalue()
     assert str(trace.id) in out.getvalue()
 
 
@@ -244,8 +246,12 @@ def test_help_lists_examples_and_the_time_phrases_understood(org):
     ctx = AskContext(organization=org, org_ids=[org.pk])
     answer = ask(ctx, "what can you do")
     assert answer.intent == "help"
-    assert "“What failed today?”" in answer.text
-    assert "since Monday, at 10:05, between 9 and 11, on 2026-11-27" in answer.text
+    assert "“What failed today?” — what failed" in answer.text
+    assert "“How many times did Page ops fail this week?” — how often" in answer.text
+    assert "“What would fire now?” — what a run would do now, recording nothing" in answer.text
+    # Every intent is listed, with an example.
+    assert len(answer.lines) == len(SPECS) + 1
+    assert "on Saturday, last Tuesday, 3 days ago, 2 hours ago, last week" in answer.text
 
 
 def test_a_date_is_a_window_not_a_trace_id(org):

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from lineage.assistant.answers import answer_question
+from lineage.assistant.intents import SPECS
 from lineage.assistant.planner import QuestionError
 from lineage.observability.models import ExecutionTrace
 from tests.factories import traced_db
@@ -99,9 +100,19 @@ def test_the_models_tool_call_is_used(model, ctx):
     assert request["path"] == "/v1/chat/completions"
     assert request["auth"] == "Bearer sk-test"
     assert request["body"]["model"] == "tiny-router"
-    assert {tool["function"]["name"] for tool in request["body"]["tools"]} == {
-        "explain_trace", "why_not_run", "list_failures", "impact", "run_metric", "help",
+    assert {tool["function"]["name"] for tool in request["body"]["tools"]} >= {
+        "explain_trace", "why_not_run", "list_failures", "impact", "run", "rerun", "count_runs",
+        "health", "compare_runs", "preview", "help",
     }
+
+
+def test_a_count_from_the_model_keeps_its_outcome(model, ctx):
+    model.tool_call("count_runs", {"name": "page ops", "outcome": "failed", "time": "today"})
+    answer = answer_question("how many pages bounced today", ctx)
+    assert answer.args == {
+        "name": "Page ops", "kind": "workflow", "window": "today", "outcome": "failed"
+    }
+    assert answer.text == "Workflow “Page ops” did not fail today."
 
 
 def test_names_from_the_model_are_resolved_in_the_organization(model, ctx):
@@ -175,7 +186,9 @@ def test_each_intent_is_a_tool_with_its_own_arguments(model, ctx):
     tools = {t["function"]["name"]: t["function"]["parameters"] for t in model.requests[0]["body"]["tools"]}
     assert set(tools["list_failures"]["properties"]) == {"time", "trace_type"}
     assert tools["why_not_run"]["required"] == ["name"]
-    assert tools["run_metric"]["properties"].keys() == {"name"}
+    assert tools["run"]["properties"].keys() == {"name", "trace_id"}
+    assert tools["count_runs"]["properties"]["outcome"]["enum"] == ["failed", "succeeded", "fired", "quiet", "ran"]
+    assert set(tools) == {intent.value for intent in SPECS}
     assert tools["help"]["properties"] == {}
 
 
@@ -187,7 +200,7 @@ def test_a_trace_id_from_the_model_is_looked_up_in_the_users_organizations(model
     answer = answer_question("tell me about that paging run", ctx)
 
     assert answer.args["trace_id"] == str(page_ops.id)
-    assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in answer.text
+    assert "It ran because alert “Orders piling up” fired" in answer.text
 
 
 def test_the_trace_being_viewed_is_used_when_the_model_names_nothing(model, ctx):

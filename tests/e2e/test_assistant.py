@@ -35,7 +35,7 @@ def test_why_did_this_run_on_a_workflow_trace_page_reads_the_chain(page: Page, d
     page.locator("#ask-about-trace").get_by_role("button", name="Why did this run?").click()
 
     answer = page.locator("#trace-answers .exchange").first
-    expect(answer).to_contain_text("Workflow “Page ops” ran because alert “Orders piling up” fired")
+    expect(answer).to_contain_text("It ran because alert “Orders piling up” fired")
     expect(answer).to_contain_text("metric “Open orders” computed 7")
     expect(answer).to_contain_text("failed at step 1 “Page the ops channel”")
     assert page.evaluate("window.notReloaded") is True  # answered in place
@@ -60,11 +60,11 @@ def test_ask_page_answers_why_not_from_the_traces(page: Page, quiet_demo):
     page.get_by_role("button", name="Ask", exact=True).click()
 
     exchange = page.locator("#conversation .exchange").last
-    expect(exchange).to_contain_text("Workflow Notify on-call did not run in the last hour.")
+    expect(exchange).to_contain_text("Workflow “Notify on-call” did not run in the last hour.")
     # The address now holds the question: it can be shared as it is.
     expect(page).to_have_url(re.compile(r"/ask/\?q=why\+didn%27t\+Notify\+on-call\+run"))
     expect(exchange).to_contain_text(
-        "value 12,840 > threshold 20,000 was false, short by 7,160."
+        "value 12,840 > threshold 20,000, which is false, short by 7,160."
     )
     page.get_by_role("button", name="What failed today?").click()
     expect(page.locator("#conversation .exchange").last).to_contain_text("Page ops")
@@ -97,12 +97,12 @@ def test_a_run_from_chat_waits_for_its_button(page: Page, demo):
     page.get_by_label("Question").fill("run daily revenue now")
     page.get_by_role("button", name="Ask", exact=True).click()
     offer = page.locator("#conversation .exchange").last
-    expect(offer).to_contain_text("Run metric Daily revenue now?")
+    expect(offer).to_contain_text("Run metric “Daily revenue” now?")
     assert ExecutionTrace.objects.count() == before  # asking ran nothing
 
     offer.get_by_role("button", name="Run Daily revenue now").click()
 
     expect(page.locator("#conversation .exchange").last).to_contain_text(
-        "I ran Daily revenue: it computed 12,840."
+        "I ran metric “Daily revenue”: it computed 12,840."
     )
     assert ExecutionTrace.objects.filter(source="chat", name="Daily revenue").count() == 1

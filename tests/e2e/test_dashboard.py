@@ -69,7 +69,7 @@ def test_editor_runs_a_workflow_by_hand_and_lands_on_its_trace(page: Page, demo)
     page.wait_for_url(re.compile(r"/traces/[0-9a-f-]{36}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Notify on-call")
     expect(page.locator(".trace-header")).to_contain_text("Manual")
-    expect(page.locator("#explanation")).to_contain_text("started by hand by demo")
+    expect(page.locator("#explanation")).to_contain_text("when demo started it by hand")
     expect(page.locator("#steps li.step-row")).to_have_count(2)
 
 

@@ -63,7 +63,7 @@ def test_a_scheduled_chain_writes_three_linked_traces_and_explains_them(org):
     assert (t1, t2, t3) == ("metric", "alert", "workflow")
     assert (deps1, deps2, deps3) == ([], [metric_id], [alert_id])
     text = generate_explanation(workflow_id).text
-    assert "Workflow “Notify on-call” ran because alert “Revenue spike” fired" in text
+    assert text.startswith("Workflow “Notify on-call” succeeded. It ran because alert “Revenue spike” fired")
     assert "value 12,840 > threshold 10,000" in text
     assert "metric “Daily revenue” computed 12,840" in text
 

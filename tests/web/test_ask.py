@@ -13,6 +13,7 @@ from lineage.metrics.models import Metric
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Membership
 from lineage.web.ask_views import KEEP_EXCHANGES
+from lineage.workflows.models import Workflow
 from tests.factories import make_metric, make_org, make_user, traced_db
 
 pytestmark = traced_db
@@ -52,7 +53,8 @@ def test_signed_out_people_are_sent_to_sign_in(db, client, page_ops):
 def test_the_ask_page_shows_examples_to_click(demo_client, demo):
     page = demo_client.get(ASK).content.decode()
     assert "<h1>Ask</h1>" in page
-    assert 'value="Why didn&#x27;t Notify on-call run in the last hour?"' in page
+    assert 'value="Why didn&#x27;t Notify on-call run this morning?"' in page
+    assert 'value="What would fire now?"' in page
     assert 'maxlength="500"' in page
 
 
@@ -98,7 +100,7 @@ def test_a_question_in_the_address_never_runs_anything(demo_client, demo):
     page = demo_client.get(ASK, {"q": "run daily revenue now"}).content.decode()
 
     assert ExecutionTrace.objects.count() == before
-    assert "Run metric Daily revenue now?" in page
+    assert "Run metric “Daily revenue” now?" in page
     assert 'action="/ask/run/"' in page and ">Run Daily revenue now</button>" in page
 
 
@@ -125,7 +127,7 @@ def test_bad_questions_get_a_clear_message(demo_client, demo, question, message)
 def test_a_nul_character_in_a_question_is_answered_not_echoed(demo_client, demo):
     body = ask(demo_client, "why did \x00 page ops run")
     assert "\x00" not in body and "why did \ufffd page ops run" in body
-    assert "Workflow Page ops did not run." in body  # the question is still understood
+    assert "Workflow “Page ops” did not run." in body  # the question is still understood
 
 
 def test_questions_and_names_are_escaped(demo_client, demo):
@@ -142,8 +144,8 @@ def test_why_did_this_run_on_a_trace_page(demo_client, page_ops):
 
     body = ask(demo_client, "Why did this run?", url)
 
-    assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in body
-    assert "failed at step 1 “Page the ops channel”" in body
+    assert "Workflow “Page ops” failed at step 1 “Page the ops channel”" in body
+    assert "It ran because alert “Orders piling up” fired" in body
     cited = set(re.findall(r'href="/traces/([0-9a-f-]{36})/"', body))
     assert str(page_ops.id) in cited and len(cited) == 2  # the workflow and the alert
 
@@ -152,7 +154,7 @@ def test_without_javascript_the_answer_is_on_the_ask_page(demo_client, page_ops)
     url = reverse("web:trace-question", args=[page_ops.id])
     response = demo_client.post(url, {"question": "Why did this run?"}, follow=True)
     assert response.redirect_chain == [(ASK, 302)]
-    assert "Workflow “Page ops” ran because alert “Orders piling up” fired" in response.content.decode()
+    assert "It ran because alert “Orders piling up” fired" in response.content.decode()
 
 
 def test_another_organizations_trace_is_a_404(page_ops, outsider):
@@ -199,12 +201,12 @@ def confirm(client: Client, asked: str) -> str:
 def test_an_editor_runs_a_metric_from_chat_after_confirming(demo_client, demo):
     asked = ask(demo_client, "run daily revenue now")
     assert not ExecutionTrace.objects.filter(source="chat").exists()
-    assert "Run metric Daily revenue now?" in asked
+    assert "Run metric “Daily revenue” now?" in asked
 
     body = confirm(demo_client, asked)
 
     trace = ExecutionTrace.objects.get(name="Daily revenue", source="chat")
-    assert "I ran Daily revenue: it computed 12,840." in body
+    assert "I ran metric “Daily revenue”: it computed 12,840." in body
     assert trace.inputs["started_by"] == "demo"
     assert reverse("web:trace-detail", args=[trace.id]) in body
 
@@ -221,7 +223,7 @@ def test_on_a_trace_page_the_traces_organization_is_asked_about(demo, page_ops):
     globex_trace = ExecutionTrace.objects.get(name="Secret sales")
 
     in_globex = reverse("web:trace-question", args=[globex_trace.id])
-    assert "I ran Secret sales: it computed 5." in confirm(client, ask(client, "run this again", in_globex))
+    assert "I ran metric “Secret sales”: it computed 5." in confirm(client, ask(client, "run this again", in_globex))
     in_acme = reverse("web:trace-question", args=[page_ops.id])
     assert "needs the editor role" in ask(client, "run daily revenue now", in_acme)
     assert ExecutionTrace.objects.filter(source="chat").count() == 1
@@ -233,8 +235,30 @@ def test_a_confirmed_run_of_another_organizations_metric_runs_nothing(page_ops, 
 
     body = client.post(RUN, {"subject": subject}, HTTP_HX_REQUEST="true").content.decode()
 
-    assert "There is no such metric in your organizations." in body
+    assert "There is no such metric or workflow in your organizations." in body
     assert not ExecutionTrace.objects.filter(source="chat").exists()
     for junk in ("", "metric:abc", "workflow:1", "metric:99999"):
         assert client.post(RUN, {"subject": junk}).status_code == 302
     assert not ExecutionTrace.objects.filter(source="chat").exists()
+
+
+def test_an_editor_reruns_a_failed_workflow_from_chat_after_confirming(demo_client, page_ops):
+    asked = ask(demo_client, "rerun page ops")
+    assert f'name="rerun_of" value="{page_ops.id}"' in asked
+    assert ">Re-run the " in asked
+
+    proposal = dict(re.findall(r'name="(subject|rerun_of|label)" value="([^"]+)"', asked))
+    body = demo_client.post(RUN, proposal, HTTP_HX_REQUEST="true").content.decode()
+
+    rerun = ExecutionTrace.objects.filter(name="Page ops", trace_type="workflow").exclude(pk=page_ops.pk).get()
+    assert (rerun.source, rerun.dependencies, rerun.inputs["started_by"]) == ("chat", [page_ops.id], "demo")
+    assert reverse("web:trace-detail", args=[rerun.id]) in body
+
+
+def test_a_forged_rerun_of_another_organizations_trace_runs_nothing(demo, page_ops, outsider, other_org):
+    theirs = Workflow.objects.create(organization=other_org, name="Theirs")
+    client = signed_in(outsider)
+    before = ExecutionTrace.objects.count()
+    body = client.post(RUN, {"subject": theirs.subject, "rerun_of": str(page_ops.id)}, HTTP_HX_REQUEST="true")
+    assert "That failed run is not one of this organization&#x27;s any more." in body.content.decode()
+    assert ExecutionTrace.objects.count() == before

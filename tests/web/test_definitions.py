@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lineage.execution.runs import run_metric_execution
+from lineage.metrics.models import Metric
+from lineage.metrics.schedules import previous_tick
 from lineage.observability.models import ExecutionTrace
 from tests.factories import make_alert, make_metric, make_trace, make_workflow, traced_db
 from tests.web.conftest import count_queries
@@ -88,7 +92,7 @@ def test_metric_page_shows_definition_values_and_why_each_run_ran(member_client,
     assert "Orders piling up" in response.text
     assert '<span class="value">7</span>' in response.text
     manual, scheduled = run_rows(response)
-    assert "Ran when started by hand" in manual
+    assert "Ran when started by hand." in manual  # the row says when
     assert "Ran on its schedule (*/5 * * * *)." in scheduled
     assert "computed 7" in scheduled
 
@@ -238,10 +242,10 @@ def test_editor_reruns_a_failed_workflow_from_its_page_and_the_new_run_points_ba
     assert (rerun.status, rerun.source, rerun.dependencies) == ("succeeded", "manual", [failed.id])
     assert rerun.inputs["context"]["value"] == 7  # what the failed run would have sent
     page = member_client.get(response["Location"]).text
-    assert "because it was re-run by hand by member after its run at" in page
+    assert "It was re-run by hand by member after its run at" in page
     assert reverse("web:trace-rerun", args=[rerun.id]) not in page  # it succeeded
     [latest, _] = run_rows(member_client.get(reverse("web:workflow-detail", args=[failing_chain.workflow.pk])))
-    assert "Because it was re-run by hand by member after its run at" in latest
+    assert "Re-run by hand by member after its run at" in latest
 
 
 def test_rerun_is_offered_only_for_failed_metric_and_workflow_runs(member_client, failing_chain):
@@ -296,3 +300,17 @@ def test_a_metrics_sparkline_draws_its_values_and_alert_thresholds_escaped(membe
     assert svg.count('<circle class="dot"') == 3
     assert svg.count('<line class="threshold"') == 1
     assert "&lt;b&gt;Piling&lt;/b&gt; 5" in svg and "<b>" not in svg
+
+
+def test_a_metric_page_shows_the_ticks_no_scheduler_ran(member_client, org):
+    metric = make_metric(org, name="Backlog", sql="SELECT 1")  # every 5 minutes
+    owed = previous_tick(metric.schedule, timezone.now()) - timedelta(hours=1)
+    Metric.objects.filter(pk=metric.pk).update(next_run_at=owed)
+    url = reverse("web:metric-detail", args=[metric.pk])
+
+    page = member_client.get(url).text
+
+    assert "Missed ticks: 13 ticks of its schedule have not run (" in page
+    assert "Check that run_scheduler is in cron." in page
+    Metric.objects.filter(pk=metric.pk).update(enabled=False)
+    assert "Missed ticks" not in member_client.get(url).text

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
 
 from lineage.workflows.models import Step
-from tests.factories import make_trace, traced_db
+from tests.factories import make_metric, make_trace, scheduler_pass, traced_db
 from tests.web.conftest import count_queries
 
 pytestmark = traced_db
@@ -148,7 +148,7 @@ def test_names_in_header_and_explanation_are_escaped(member_client, org):
 def test_running_trace_has_no_finish_time_yet(member_client, org):
     page = detail(member_client, make_trace(org, "Slow", status="running"))
     assert "Running" in page
-    assert "is still running" in page
+    assert "has been running since" in page
 
 
 def test_missing_ancestor_is_noted(member_client, org):
@@ -229,3 +229,19 @@ def test_a_failed_runs_header_has_its_cause_and_how_long_it_has_been_failing(mem
     assert '<p class="root-cause"' in header
     assert "HTTP 500" in re.search(r'<p class="root-cause".*?</p>', header, re.S).group(0)
     assert "Failing since" in header and "1 run in a row" in header and "no success yet" in header
+
+
+def test_a_late_scheduled_run_shows_the_ticks_it_stood_for(member_client, org):
+    metric = make_metric(org, name="Backlog", sql="SELECT 1")  # every 5 minutes
+    tick = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    [late] = scheduler_pass(org, tick, late=timedelta(hours=2, minutes=25))
+    [on_time] = scheduler_pass(org, tick + timedelta(hours=3))
+
+    page = detail(member_client, late)
+
+    assert (
+        "Missed ticks: this run was late, so the 29 ticks after its own (Nov 26 09:05 – "
+        "Nov 26 11:25) did not run separately"
+    ) in page
+    assert "Missed ticks" not in detail(member_client, on_time)
+    assert metric.subject == late.subject
