@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Development: a random key in .data/secret_key, the demo's closed webhook port
+# allowed. Production sets DEBUG=0 and SECRET_KEY (README, Security).
+export DEBUG ?= 1
 
 .PHONY: run test setup browser lint stopdb bench
 
@@ -18,6 +21,7 @@ $(INSTALLED): requirements.txt | $(BIN)/python
 # the demo and runs the scheduler once so there are traces to look at.
 setup: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py metric_sandbox
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py run_scheduler
 

@@ -6,6 +6,9 @@ ImproperlyConfigured instead of being guessed.
 from __future__ import annotations
 
 import os
+import re
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +63,16 @@ def env_headers(name: str) -> dict[str, str]:
     return headers
 
 
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -68,7 +81,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-set-SECRET_KEY-in-production")
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; with DEBUG on and none set, a random
+    development key kept in .data/secret_key (never one from the repository)."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. In production set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'); "
+            "for development set DEBUG=1, as make run does."
+        )
+    path = BASE_DIR / ".data" / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key := secrets.token_urlsafe(50))
+    return key
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -79,6 +117,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "django_htmx",
     "template_partials",
     "ninja",
@@ -97,6 +136,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,6 +146,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "lineage.web.middleware.current_organization",
+    # Last, as django-axes asks: turns a locked-out sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lineage.urls"
@@ -167,15 +209,72 @@ DATABASES = {
     # every earlier trace durable too; a server crash can lose only the last
     # fraction of a second of traces, never leave one half-written.
     "traces": _with_session_settings(_default, "synchronous_commit=off"),
-    # Metric SQL runs here, in a read-only transaction with a statement timeout.
-    # Point it at a warehouse (or a read-only role) with METRICS_DATABASE_URL.
-    "metrics": (
-        dj_database_url.parse(os.environ["METRICS_DATABASE_URL"])
-        if os.environ.get("METRICS_DATABASE_URL")
-        else dict(_database)
-    ),
 }
+# Metric SQL reads METRICS_DATABASE_URL (a warehouse) when it is set, else the
+# app's database; either way as each organization's own role (metrics/sandbox.py).
+if os.environ.get("METRICS_DATABASE_URL"):
+    DATABASES["metrics"] = dj_database_url.parse(os.environ["METRICS_DATABASE_URL"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# HTTPS in production (see the README's Security section): all off by default,
+# so development over http works; `check --deploy` names any left off.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto: the header a proxy in front
+    sets to https. Only behind a proxy that always sets (or strips) it."""
+    name = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+    if not name:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto, not {name!r}"
+        )
+    return "HTTP_" + name.upper().replace("-", "_"), "https"
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+
+# No inline script, no eval, nothing from elsewhere; style="" attributes stay
+# allowed (bars and swatches), <style> elements do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in throttling (django-axes): after LINEAGE_LOGIN_FAILURE_LIMIT failures
+# for one username, or from one address, sign-in is refused for that username
+# or address for LINEAGE_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LINEAGE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LINEAGE_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "lineage.web.access.client_address"
+# Proxies in front of Lineage that append to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). Sign-in throttling counts by the address they saw.
+LINEAGE_TRUSTED_PROXY_COUNT = env_int("LINEAGE_TRUSTED_PROXY_COUNT", 0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -215,6 +314,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Engines
 LINEAGE_METRIC_TIMEOUT_SECONDS = env_float("LINEAGE_METRIC_TIMEOUT_SECONDS", 30.0)
 LINEAGE_WEBHOOK_TIMEOUT_SECONDS = env_float("LINEAGE_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+if not 0 < LINEAGE_WEBHOOK_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured("LINEAGE_WEBHOOK_TIMEOUT_SECONDS must be more than 0 and at most 30")
+# Hosts webhooks may reach although they are not public (names, addresses,
+# optionally :port). With DEBUG on, the demo's closed port 127.0.0.1:9.
+LINEAGE_WEBHOOK_ALLOWED_HOSTS = env_list(
+    "LINEAGE_WEBHOOK_ALLOWED_HOSTS", ["127.0.0.1:9"] if DEBUG else []
+)
+# Modules whose @register_metric callables Python metrics may name.
+LINEAGE_PYTHON_METRIC_MODULES = env_list("LINEAGE_PYTHON_METRIC_MODULES", [])
 # Lineage graphs: beyond this many nodes the graph collapses the rest.
 LINEAGE_GRAPH_NODE_CAP = int(env_float("LINEAGE_GRAPH_NODE_CAP", 150))
 LINEAGE_GRAPH_TIMEOUT_SECONDS = env_float("LINEAGE_GRAPH_TIMEOUT_SECONDS", 5.0)
@@ -240,6 +348,7 @@ LINEAGE_OPENLINEAGE_TIMEOUT_SECONDS = env_float("LINEAGE_OPENLINEAGE_TIMEOUT_SEC
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "lineage.observability.logs.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "loggers": {"lineage": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")}},
 }

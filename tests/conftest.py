@@ -7,12 +7,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import call_command
 
+import tests.metrics.sample_metrics  # noqa: F401  (registers the tests' Python metrics)
 from lineage.assistant.planner import AskContext
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
+from lineage.metrics.sandbox import drop_roles
 from lineage.observability.models import ExecutionTrace
 from lineage.tenancy.models import Membership, Organization
 from tests.factories import make_chain, make_metric, make_org, make_user
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, and afterwards its metric roles dropped: roles are
+    global to the server, the database is not."""
+    yield
+    with django_db_blocker.unblock():
+        drop_roles()
 
 
 @pytest.fixture
@@ -92,8 +103,12 @@ class WebhookReceiver:
 
 
 @pytest.fixture
-def webhook_receiver():
+def webhook_receiver(settings):
+    """A receiver the webhook policy allows, as an operator would
+    (LINEAGE_WEBHOOK_ALLOWED_HOSTS=127.0.0.1:PORT)."""
     receiver = WebhookReceiver()
+    port = receiver.server.server_address[1]
+    settings.LINEAGE_WEBHOOK_ALLOWED_HOSTS = [*settings.LINEAGE_WEBHOOK_ALLOWED_HOSTS, f"127.0.0.1:{port}"]
     yield receiver
     receiver.close()
 
@@ -123,6 +138,14 @@ def failed_run(org, webhook_receiver):
         ("metric", "failed", "Broken"),
     }
     return {(kind, status): t for (kind, status, _), t in traces.items()}
+
+
+@pytest.fixture(autouse=True)
+def demo_webhook_allowed(settings):
+    """The demo's webhook fails with "Connection refused" on 127.0.0.1:9, as
+    with `make run` (DEBUG on allows that port); anything else loopback is
+    refused unless a test allows it."""
+    settings.LINEAGE_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1:9"]
 
 
 @pytest.fixture

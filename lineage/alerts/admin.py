@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 
 from lineage.alerts.models import AlertRule
+from lineage.tenancy.admin import OrganizationScopedAdmin
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -41,7 +42,7 @@ class AlertRuleForm(forms.ModelForm):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(OrganizationScopedAdmin):
     form = AlertRuleForm
     list_display = ("name", "organization", "condition", "severity", "enabled")
     list_filter = ("organization", "severity", "enabled")

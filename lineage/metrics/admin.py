@@ -14,10 +14,11 @@ from django.utils.html import format_html
 from lineage.metrics.models import Metric, MetricValue
 from lineage.observability.admin import ReadOnlyAdmin
 from lineage.observability.ids import short_trace_id
+from lineage.tenancy.admin import OrganizationScopedAdmin
 
 
 @admin.register(Metric)
-class MetricAdmin(admin.ModelAdmin):
+class MetricAdmin(OrganizationScopedAdmin):
     list_display = ("name", "organization", "kind", "schedule", "enabled", "next_run_at")
     list_filter = ("organization", "kind", "enabled")
     list_select_related = ("organization",)
@@ -41,6 +42,7 @@ class MetricValueAdmin(ReadOnlyAdmin):
     """The time series, read-only: values are written by metric runs."""
 
     list_display = ("metric", "organization", "value", "observed_at", "trace_link")
+    organization_lookup = "metric__organization"
     list_filter = ("metric__organization", "metric")
     list_select_related = ("metric__organization",)
     date_hierarchy = "observed_at"

@@ -12,3 +12,6 @@ class MetricsConfig(AppConfig):
         from lineage.observability.subjects import register_definition
 
         register_definition(TraceType.METRIC, Metric)
+        from lineage.metrics.registry import import_metric_modules
+
+        import_metric_modules()

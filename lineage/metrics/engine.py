@@ -12,9 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.utils.module_loading import import_string
+from django.core.exceptions import ValidationError
 
 from lineage.metrics.models import Metric, MetricKind, MetricValue
+from lineage.metrics.registry import registered_metric
 from lineage.metrics.sql import MetricError, run_metric_sql
 from lineage.metrics.tables import tables_read
 from lineage.observability.models import TraceType
@@ -83,11 +84,11 @@ def _inputs(metric: Metric, scheduled_for: datetime | None) -> dict[str, Any]:
 
 def compute_metric_value(metric: Metric) -> float:
     if metric.kind == MetricKind.SQL:
-        return _as_number(run_metric_sql(metric.sql))
+        return _as_number(run_metric_sql(metric.sql, metric.organization_id))
     try:
-        function = import_string(metric.python_path)
-    except ImportError as exc:
-        raise MetricError(f"cannot import “{metric.python_path}”: {exc}") from None
+        function = registered_metric(metric.python_path)
+    except ValidationError as exc:
+        raise MetricError(" ".join(exc.messages)) from None
     return _as_number(function())
 
 

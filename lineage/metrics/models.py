@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lineage.metrics.registry import registered_metric
 from lineage.metrics.schedules import (
     SCHEDULER_GRACE,
     Ticks,
@@ -31,9 +32,13 @@ class Metric(models.Model):
     )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=MetricKind.choices, default=MetricKind.SQL)
-    sql = models.TextField(blank=True, default="", help_text="One SELECT returning one number.")
+    sql = models.TextField(blank=True, default="", help_text="One SELECT returning one number. It runs as the organization's own "
+        "database role, which reads only the organization's schema.",)
     python_path = models.CharField(
-        max_length=300, blank=True, default="", help_text="Dotted path to a callable."
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="The name of a callable registered with @register_metric.",
     )
     schedule = models.CharField(
         max_length=100,
@@ -101,7 +106,12 @@ class Metric(models.Model):
             except ValidationError as exc:
                 raise ValidationError({"sql": exc.messages}) from None
         elif not self.python_path.strip():
-            raise ValidationError({"python_path": "A Python metric needs a dotted path."})
+            raise ValidationError({"python_path": "A Python metric needs a registered name."})
+        else:
+            try:
+                registered_metric(self.python_path)
+            except ValidationError as exc:
+                raise ValidationError({"python_path": exc.messages}) from None
 
     def save(self, *args, **kwargs) -> None:
         if self.schedule and self.next_run_at is None:

@@ -1,58 +1,148 @@
-"""Metric SQL: checking that a query is one SELECT, and running it on the
-metrics connection, read-only and time-boxed."""
+"""Metric SQL: checking that a query is one SELECT with PostgreSQL's own
+grammar, and running it in the organization's sandbox (see sandbox.py):
+as the organization's own role, with the extended protocol, read-only and
+time-boxed.
+
+The check and the confinement do not depend on each other. The check is
+for people (a clear form error before saving); the role, the read-only
+transaction and the one-statement protocol hold even if the check is wrong.
+"""
 from __future__ import annotations
 
-import sqlparse
+from collections.abc import Iterator
+
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connections, transaction
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
 
-METRICS_DB = "metrics"
+from lineage.metrics.sandbox import MetricError, metric_connection
+
+# Statements that change data; one anywhere in the tree (a CTE, a subquery's
+# CTE) makes the query something other than a read.
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
 
 
-class MetricError(Exception):
-    """A metric could not produce one number; the message says what came back."""
-
-
-def validate_single_select(sql: str) -> None:
-    """A metric query is one SELECT (or WITH … SELECT) statement, nothing else."""
-    statements = [s for s in sqlparse.parse(sql) if s.token_first(skip_cm=True) is not None]
+def parse_metric_sql(sql: str) -> ast.SelectStmt:
+    """The query's one SELECT statement, as PostgreSQL parses it.
+    ValidationError, saying what is wrong, for anything else."""
+    try:
+        statements = parse_sql(sql)
+    except ParseError as exc:
+        raise ValidationError(f"PostgreSQL cannot parse this query: {exc}.") from None
     if len(statements) != 1:
         raise ValidationError(
             f"A metric query must be exactly one SELECT statement; found {len(statements)}."
         )
-    kind = statements[0].get_type()
-    if kind != "SELECT":
-        raise ValidationError(f"A metric query must be a SELECT statement, not {kind}.")
-
-
-def run_metric_sql(sql: str) -> object:
-    """The single value `sql` returns; MetricError for anything else (no
-    rows, several, several columns, or the query failing)."""
-    validate_single_select(sql)
-    timeout_ms = int(settings.LINEAGE_METRIC_TIMEOUT_SECONDS * 1000)
-    connection = connections[METRICS_DB]
-    # Read-only and time-boxed: a metric query can neither change data nor
-    # hold a connection forever. Both settings are local to the transaction,
-    # and set in one round trip (SET TRANSACTION READ ONLY and a second
-    # statement cost one more wait on the server per metric run).
-    with transaction.atomic(using=METRICS_DB), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('transaction_read_only', 'on', true),"
-            " set_config('statement_timeout', %s, true)",
-            [str(timeout_ms)],
+    statement = statements[0].stmt
+    if not isinstance(statement, ast.SelectStmt):
+        raise ValidationError(
+            f"A metric query must be a SELECT statement, not {_statement_kind(statement)}."
         )
-        try:
+    for node in _nodes(statement):
+        if isinstance(node, _WRITES):
+            raise ValidationError(
+                f"A metric query only reads: it cannot contain {_statement_kind(node)}."
+            )
+        if isinstance(node, ast.SelectStmt) and node.intoClause is not None:
+            raise ValidationError("A metric query cannot SELECT … INTO a table.")
+        if isinstance(node, ast.SelectStmt) and node.lockingClause:
+            raise ValidationError("A metric query cannot lock rows (FOR UPDATE / FOR SHARE).")
+    return statement
+
+
+def validate_single_select(sql: str) -> None:
+    """A metric query is one SELECT (or WITH … SELECT) statement that only reads."""
+    parse_metric_sql(sql)
+
+
+def _statement_kind(node: ast.Node) -> str:
+    """DELETE for a DeleteStmt, CREATE TABLE for a CreateStmt …, for people."""
+    names = {
+        "InsertStmt": "INSERT",
+        "UpdateStmt": "UPDATE",
+        "DeleteStmt": "DELETE",
+        "MergeStmt": "MERGE",
+        "CreateStmt": "CREATE TABLE",
+        "CreateTableAsStmt": "CREATE TABLE AS",
+        "TransactionStmt": "a transaction command",
+        "CopyStmt": "COPY",
+        "VariableSetStmt": "SET",
+    }
+    name = type(node).__name__
+    return names.get(name, name.removesuffix("Stmt").upper() or name)
+
+
+def _nodes(node: ast.Node) -> Iterator[ast.Node]:
+    """Every node of the tree under `node`, itself included."""
+    yield node
+    for attribute in node:
+        yield from _children(getattr(node, attribute))
+
+
+def _children(value: object) -> Iterator[ast.Node]:
+    if isinstance(value, ast.Node):
+        yield from _nodes(value)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _children(item)
+
+
+def run_metric_sql(sql: str, organization_id: int) -> object:
+    """The single value `sql` returns when run as the organization's metric
+    role; MetricError for anything else (no rows, several, several columns,
+    the query failing or being refused)."""
+    try:
+        parse_metric_sql(sql)
+    except ValidationError as exc:
+        raise MetricError(" ".join(exc.messages)) from None
+    with metric_connection(organization_id) as connection:
+        return _single_value(execute_one_statement(connection, sql))
+
+
+def execute_one_statement(
+    connection: psycopg.Connection, sql: str
+) -> tuple[int, list[tuple]]:
+    """Run `sql` in a read-only, time-boxed transaction and return its column
+    count and at most two rows.
+
+    The query goes with the extended protocol (in a pipeline psycopg sends
+    Parse/Bind/Execute), where PostgreSQL itself refuses a second statement:
+    `SELECT 1; SELECT 2` fails here even if it got past the check.
+    """
+    timeout_ms = max(1, int(settings.LINEAGE_METRIC_TIMEOUT_SECONDS * 1000))
+    # Our own fixed statements, in one round trip. standard_conforming_strings
+    # is pinned so the server reads quotes the way the check's parser did.
+    connection.execute(
+        "BEGIN READ ONLY;"
+        f" SET LOCAL statement_timeout = {timeout_ms};"
+        " SET LOCAL standard_conforming_strings = on"
+    )
+    try:
+        with connection.pipeline(), connection.cursor() as cursor:
             cursor.execute(sql)
-        except DatabaseError as exc:
-            raise MetricError(f"the query failed: {str(exc).strip()}") from None
-        if cursor.description is None:
-            raise MetricError("the query returned no result set")
-        columns = len(cursor.description)
-        rows = cursor.fetchmany(2)
+            rows = cursor.fetchmany(2)
+            columns = len(cursor.description or ())
+    except psycopg.Error as exc:
+        raise MetricError(f"the query failed: {_message(exc)}") from None
+    finally:
+        connection.execute("ROLLBACK")  # read-only: there is nothing to commit
+    return columns, rows
+
+
+def _single_value(result: tuple[int, list[tuple]]) -> object:
+    columns, rows = result
+    if columns == 0:
+        raise MetricError("the query returned no result set")
     if len(rows) != 1:
         count = "no rows" if not rows else "more than one row"
         raise MetricError(f"expected one numeric value, the query returned {count}")
     if columns != 1:
         raise MetricError(f"expected one numeric value, the query returned {columns} columns")
     return rows[0][0]
+
+
+def _message(exc: psycopg.Error) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__

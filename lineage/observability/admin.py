@@ -27,6 +27,8 @@ from lineage.observability.formatting import (
 )
 from lineage.observability.ids import id_fragment_condition, is_id_like
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.redaction import redact
+from lineage.tenancy.admin import OrganizationScopedAdmin
 
 # Actions registered by engines; ExecutionTraceAdmin reads the list per request.
 TRACE_ACTIONS: list[Callable[..., Any]] = []
@@ -49,8 +51,9 @@ def _admin_link(trace_id: uuid.UUID, text: str) -> str:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the engines wrote: staff inspect them, nobody edits them."""
+class ReadOnlyAdmin(OrganizationScopedAdmin):
+    """Records the engines wrote: staff inspect them (their organizations'),
+    nobody edits them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -199,7 +202,7 @@ class ExecutionTraceAdmin(ReadOnlyAdmin):
     def error_display(self, trace: ExecutionTrace) -> str:
         if not trace.error:
             return "—"
-        return format_html('<pre class="lineage-error">{}</pre>', trace.error)
+        return format_html('<pre class="lineage-error">{}</pre>', redact(trace.error))
 
     @admin.display(description="caused by")
     def caused_by(self, trace: ExecutionTrace) -> str:

@@ -3,10 +3,13 @@ explanations, answers, pages, the admin and the terminal. One spelling each."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+
+from lineage.observability.redaction import redact_value
 
 
 def format_number(value: object) -> str:
@@ -99,8 +102,11 @@ def format_duration(value: timedelta | None) -> str:
 
 
 def format_json(value: object) -> str:
-    """Indented JSON with sorted keys, as plain text (escape it for HTML)."""
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    """Indented JSON with sorted keys, secrets masked, as plain text (escape
+    it for HTML)."""
+    return json.dumps(
+        redact_value(value), indent=2, ensure_ascii=False, sort_keys=True, default=str
+    )
 
 
 def join_phrases(parts: Iterable[str], conjunction: str = "and") -> str:
@@ -124,3 +130,17 @@ def sentence_case(text: str) -> str:
 def times(count: int) -> str:
     """“once”, “twice”, “3 times”."""
     return {1: "once", 2: "twice"}.get(count, f"{format_number(count)} times")
+
+
+# C0 and C1 control characters, DEL included: an ESC sequence in a name must
+# not reach a terminal raw.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` with control characters written as \\u001b-style escapes, so a
+    name or an error prints as what it is (and JSON stays valid JSON).
+    Newlines and tabs stay when `keep_newlines` (multi-line errors)."""
+    pattern = _CONTROL_BUT_LINES if keep_newlines else _CONTROL
+    return pattern.sub(lambda match: f"\\u{ord(match[0]):04x}", text)

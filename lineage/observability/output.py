@@ -1,4 +1,5 @@
-"""Traces as terminal text and as JSON, for the management commands."""
+"""Traces as terminal text and as JSON, for the management commands, and the
+commands' base class that keeps names and errors from driving the terminal."""
 from __future__ import annotations
 
 import getpass
@@ -7,11 +8,41 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from django.core.management.base import BaseCommand, OutputWrapper
 from django.utils import timezone
 
+from lineage.observability.formatting import terminal_safe
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.redaction import redact
 from lineage.observability.store import MAX_LINEAGE_DEPTH, get_trace_lineage
 from lineage.observability.tracer import TraceScope, trace_scope
+
+
+class SafeOutputWrapper(OutputWrapper):
+    """Writes with secrets masked and control characters escaped (an ESC
+    sequence in a metric name prints as \u001b, not as a colour change)."""
+
+    def write(self, msg: str = "", style_func=None, ending=None) -> None:
+        super().write(terminal_safe(redact(msg), keep_newlines=True), style_func, ending)
+
+
+class TerminalCommand(BaseCommand):
+    """A management command whose output and errors (CommandError included)
+    go through SafeOutputWrapper."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stdout = SafeOutputWrapper(self.stdout._out)
+        self.stderr = SafeOutputWrapper(self.stderr._out)
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # Streams handed in (call_command) are wrapped here, not by Django's
+        # plain OutputWrapper.
+        if stdout := options.pop("stdout", None):
+            self.stdout = SafeOutputWrapper(stdout)
+        if stderr := options.pop("stderr", None):
+            self.stderr = SafeOutputWrapper(stderr)
+        return super().execute(*args, **options)
 
 
 def trace_as_dict(trace: ExecutionTrace, *, detail: bool = False) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Reading and writing execution traces.
 
-Writes go through the `traces` connection, which is in autocommit and never
+Every write masks secrets (redaction.redact) in names, inputs, outputs and
+errors. Writes go through the `traces` connection, which is in autocommit and never
 inside the caller's transaction: a trace must survive the rollback of the
 work it describes, and a `running` trace must be visible to other sessions.
 """
@@ -19,6 +20,7 @@ from django.utils import timezone
 from lineage.observability import jsonsafe
 from lineage.observability.ids import TraceNotFound, parse_trace_id, uuid7
 from lineage.observability.models import TRACE_DB, ExecutionTrace, TraceStatus
+from lineage.observability.redaction import redact
 
 # How far lineage walks go: by default (the commands, the assistant) and at
 # most (an explanation walks the whole ancestry up to this bound).
@@ -53,9 +55,9 @@ def create_trace(
                 org_id,
                 trace_type,
                 source,
-                jsonsafe.clean_text(name),
+                _text(name),
                 subject,
-                jsonsafe.dumps(inputs),
+                _json(inputs),
                 list(dependencies),
                 status,
                 started_at or timezone.now(),
@@ -72,14 +74,14 @@ def update_trace(trace_id: uuid.UUID, **changes: Any) -> None:
     for column, value in changes.items():
         if column in _JSON_FIELDS:
             assignments.append(f"{column} = %s::jsonb")
-            value = jsonsafe.dumps(value)
+            value = _json(value)
         elif column == "dependencies":
             assignments.append(f"{column} = %s::uuid[]")
             value = list(value)
         else:
             assignments.append(f"{column} = %s")
             if isinstance(value, str):
-                value = jsonsafe.clean_text(value)
+                value = _text(value)
         params.append(value)
     if not assignments:
         return
@@ -96,8 +98,18 @@ def add_outputs(trace_id: uuid.UUID, outputs: dict[str, Any]) -> None:
     with connections[TRACE_DB].cursor() as cursor:
         cursor.execute(
             "UPDATE execution_traces SET outputs = outputs || %s::jsonb WHERE id = %s",
-            [jsonsafe.dumps(outputs), trace_id],
+            [_json(outputs), trace_id],
         )
+
+
+def _text(value: str) -> str:
+    """Text for a trace column: no NUL, secrets masked."""
+    return redact(jsonsafe.clean_text(value))
+
+
+def _json(value: Any) -> str:
+    """JSON text for a jsonb column: valid, capped, secrets masked."""
+    return redact(jsonsafe.dumps(value))
 
 
 def get_trace(trace_id: object) -> ExecutionTrace:

@@ -5,6 +5,7 @@ traces and definitions are not even confirmed to exist.
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
@@ -66,3 +67,16 @@ def can_run(request: HttpRequest, organization_id: int) -> bool:
     """Whether the user may start runs in this organization (editors, owners)."""
     membership = membership_for(request, organization_id)
     return membership is not None and membership.can_run
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a request came from, for sign-in throttling: REMOTE_ADDR,
+    or behind LINEAGE_TRUSTED_PROXY_COUNT proxies the address the outermost
+    of them saw (counted from the right of X-Forwarded-For, which a client
+    can only prepend to)."""
+    proxies = settings.LINEAGE_TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [address for address in forwarded if address]
+    if proxies > 0 and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")

@@ -49,6 +49,10 @@ class Step(models.Model):
     kind = models.CharField(max_length=20, choices=StepKind.choices)
     name = models.CharField(max_length=200)
     config = models.JSONField(default=dict, blank=True)
+    # Header name → value sent with a webhook (Authorization …): read only by
+    # the engine, never shown on a page, in a trace or in admin (which says
+    # which are set).
+    secret_headers = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["workflow", "position"]

@@ -8,11 +8,11 @@ ValidationError, which the admin shows on the step's config.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import re
 import string
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +24,8 @@ from django.core.validators import EmailValidator
 
 from lineage.observability.formatting import format_number
 from lineage.observability.jsonsafe import to_jsonable
+from lineage.observability.redaction import without
+from lineage.workflows import egress
 from lineage.workflows.models import StepKind, Workflow
 
 logger = logging.getLogger("lineage.workflows")
@@ -107,41 +109,99 @@ def log_step(step, context: dict[str, Any]) -> dict[str, Any]:
     return {"message": message}
 
 
-def _check_webhook(config: dict[str, Any], workflow: Workflow | None) -> None:
-    url = config.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ValidationError('A webhook step needs "url": an http:// or https:// address.')
-    timeout = config.get("timeout")
-    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+# Header names that carry credentials: they belong in a step's secret
+# headers (never shown), not in its config (shown on every page).
+_SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "signature", "password")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def is_secret_header(name: str) -> bool:
+    return any(word in name.lower() for word in _SECRET_HEADER_WORDS)
+
+
+def check_headers(headers: Any, *, secret: bool) -> None:
+    """ValidationError unless `headers` is an object of header names to text."""
+    where = "secret headers" if secret else '"headers"'
+    if not isinstance(headers, dict):
+        raise ValidationError(f"{where} must be an object of header names to values.")
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValidationError(f"{where}: “{name}” is not a valid header name.")
+        if not isinstance(value, str) or "\r" in value or "\n" in value:
+            raise ValidationError(f"{where}: “{name}” must be one line of text.")
+        if not secret and is_secret_header(name):
+            raise ValidationError(
+                f"“{name}” carries a credential: put it in the step's secret headers, "
+                "which are never shown, not in its config, which every page shows."
+            )
+
+
+def webhook_timeout(config: dict[str, Any]) -> float:
+    """The step's timeout in seconds; ValidationError when it is not more
+    than 0 and at most 30."""
+    timeout = config.get("timeout", settings.LINEAGE_WEBHOOK_TIMEOUT_SECONDS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise ValidationError('"timeout" must be a positive number of seconds.')
+    if not 0 < timeout <= egress.MAX_TIMEOUT_SECONDS:
+        raise ValidationError(
+            f'"timeout" must be a positive number of seconds, at most {egress.MAX_TIMEOUT_SECONDS:g}.'
+        )
+    return float(timeout)
+
+
+def checked_webhook_target(config: dict[str, Any], *, unresolvable_ok: bool = False):
+    """The webhook's URL resolved and checked (see egress.py); None when the
+    host does not resolve and `unresolvable_ok` (saving: it may later)."""
+    url = config.get("url")
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ValidationError('A webhook step needs "url": an http:// or https:// address.')
+    try:
+        return egress.resolve(egress.check_url(url))
+    except egress.UnresolvableHost as refused:
+        if unresolvable_ok:
+            return None
+        raise ValidationError(f"This webhook was not called: {refused}.") from None
+    except egress.EgressRefused as refused:
+        raise ValidationError(f"This webhook would not be called: {refused}.") from None
+
+
+def _check_webhook(config: dict[str, Any], workflow: Workflow | None) -> None:
+    checked_webhook_target(config, unresolvable_ok=True)
+    webhook_timeout(config)
+    check_headers(config.get("headers", {}), secret=False)
 
 
 @register_step(StepKind.WEBHOOK, check=_check_webhook)
 def webhook_step(step, context: dict[str, Any]) -> dict[str, Any]:
     url = required_config(step.config, "url")
-    if not str(url).startswith(("http://", "https://")):
-        raise StepError(f"webhook URL must start with http:// or https://, not “{url}”")
-    timeout = float(step.config.get("timeout", settings.LINEAGE_WEBHOOK_TIMEOUT_SECONDS))
-    body = json.dumps(to_jsonable({"step": step.name, **context}), allow_nan=False).encode()
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "Lineage-Webhook/1"},
-    )
+    secrets = dict(step.secret_headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            reply = response.read(2_000).decode("utf-8", "replace")
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raise StepError(f"POST {url} answered HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise StepError(f"POST {url} failed: {exc.reason}") from None
+        timeout = webhook_timeout(step.config)
+        check_headers(step.config.get("headers", {}), secret=False)
+        target = checked_webhook_target(step.config)
+    except ValidationError as error:
+        raise StepError(" ".join(error.messages)) from None
+    body = json.dumps(to_jsonable({"step": step.name, **context}), allow_nan=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Lineage-Webhook/1",
+        **step.config.get("headers", {}),
+        **secrets,
+    }
+    try:
+        reply = egress.post_json(target, body, headers, timeout)
     except TimeoutError:
         raise StepError(f"POST {url} timed out after {timeout:g} s") from None
-    except OSError as exc:
-        raise StepError(f"POST {url} failed: {exc}") from None
-    return {"url": url, "status_code": status, "response": reply}
+    except (OSError, http.client.HTTPException) as exc:
+        reason = without(str(exc), list(secrets.values()))
+        raise StepError(f"POST {url} failed: {reason}") from None
+    if not 200 <= reply.status < 300:
+        moved = " (redirects are not followed)" if 300 <= reply.status < 400 else ""
+        raise StepError(f"POST {url} answered HTTP {reply.status} {reply.reason}{moved}")
+    outputs: dict[str, Any] = {"url": url, "status_code": reply.status}
+    if target.allowed:
+        outputs["response"] = without(reply.body, list(secrets.values()))
+    return outputs
 
 
 def _check_email(config: dict[str, Any], workflow: Workflow | None) -> None:

@@ -1,6 +1,7 @@
 """Computing a metric: one number from SQL or a registered callable, or a failed trace that says why."""
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -28,7 +29,7 @@ NOW = datetime(2026, 11, 28, 10, 5, tzinfo=UTC)
         ("DELETE FROM tenancy_organization", "must be a SELECT statement, not DELETE"),
         (
             "WITH gone AS (DELETE FROM tenancy_organization RETURNING 1) SELECT count(*) FROM gone",
-            "in a read-only transaction",
+            "it cannot contain DELETE",
         ),
     ],
 )
@@ -50,7 +51,7 @@ def test_a_slow_query_is_stopped_by_the_statement_timeout(org, settings):
     assert "canceling statement due to statement timeout" in run.error
 
 
-def test_python_metric_calls_its_dotted_path(org):
+def test_python_metric_calls_the_callable_registered_under_its_name(org):
     metric = make_metric(org, kind="python", sql="", python_path="tests.metrics.sample_metrics.forty_two")
     assert run_metric_execution(metric).value == 42
 
@@ -58,4 +59,18 @@ def test_python_metric_calls_its_dotted_path(org):
     assert "expected one numeric value, got str 'lots'" in run_metric_execution(metric).error
 
     metric.python_path = "tests.metrics.sample_metrics.missing"
-    assert "cannot import" in run_metric_execution(metric).error
+    assert "is not a registered Python metric" in run_metric_execution(metric).error
+
+
+@pytest.mark.parametrize("path", ["os.abort", "os.system", "antigravity.geohash", "sys.exit"])
+def test_a_python_metric_naming_any_importable_callable_is_refused_not_run(org, path):
+    """os.abort as a metric once killed the process that ran it: this test
+    process would not survive a call."""
+    metric = make_metric(org, kind="python", sql="", python_path=path)
+
+    run = run_metric_execution(metric)
+
+    assert f"“{path}” is not a registered Python metric" in run.error
+    assert "registered: " in run.error and "tests.metrics.sample_metrics.forty_two" in run.error
+    assert ExecutionTrace.objects.get(pk=run.trace_id).status == "failed"
+    assert "antigravity" not in sys.modules  # never imported, let alone called

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import json as _json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from lineage.assistant.answers import answer_question
 from lineage.assistant.planner import AskContext, QuestionError
-from lineage.observability.output import terminal_scope
+from lineage.observability.output import TerminalCommand, terminal_scope
 from lineage.tenancy.lookup import NotFound, resolve_organization
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = (
         'Ask the assistant a question, e.g. ask "what failed today?" --org acme; prints the '
         "answer with the ids of the traces it cites. For people at a terminal, not for cron."

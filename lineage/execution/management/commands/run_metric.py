@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import json as _json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from lineage.execution.preview import NOTHING_RECORDED, preview_metric
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
 from lineage.observability.models import TraceSource
-from lineage.observability.output import print_chain, terminal_scope
+from lineage.observability.output import TerminalCommand, print_chain, terminal_scope
 from lineage.tenancy.lookup import NotFound, get_by_name, resolve_organization
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = (
         "Run one metric now (source: manual) with its alerts and workflows; print every trace. "
         "With --dry-run, compute it and say which alerts would fire and which workflows they "

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lineage.execution.scheduler import run_due
+from lineage.observability.output import TerminalCommand
 from lineage.tenancy.lookup import NotFound, resolve_organization
 
 
@@ -21,7 +22,7 @@ def parse_moment(value: str) -> datetime:
     return moment
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = (
         "Run every metric whose cron schedule is due, with its alerts and workflows. "
         "One pass, then exit: meant for cron, every minute. Safe to run on several hosts."

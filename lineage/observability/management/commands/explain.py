@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from lineage.observability.explain import generate_explanation
 from lineage.observability.ids import TraceNotFound
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.output import TerminalCommand
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = "Explain in plain English why a trace ran (and why it failed)."
 
     def add_arguments(self, parser) -> None:

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from lineage.observability.graph import lineage_to_dot
 from lineage.observability.ids import TraceNotFound
 from lineage.observability.models import ExecutionTrace
-from lineage.observability.output import trace_as_dict
+from lineage.observability.output import TerminalCommand, trace_as_dict
 from lineage.observability.store import DEFAULT_LINEAGE_DEPTH, MAX_LINEAGE_DEPTH, get_trace_lineage
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = "Print a trace's ancestors and/or descendants as text, JSON or Graphviz DOT."
 
     def add_arguments(self, parser) -> None:

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lineage.observability.management.commands.traces import parse_since
 from lineage.observability.models import ExecutionTrace
+from lineage.observability.output import TerminalCommand
 
 BATCH = 10_000
 ABANDONED_REASON = "Abandoned: still running when prune_traces ran; its process is gone."
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = (
         "Delete traces older than --older-than (default 90d), in batches, and mark traces "
         "stuck in `running` for longer than --stale-after (default 6h) as abandoned — their "

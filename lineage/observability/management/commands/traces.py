@@ -4,11 +4,11 @@ import json
 import re
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lineage.observability.models import ExecutionTrace, TraceSource, TraceStatus, TraceType
-from lineage.observability.output import trace_as_dict, trace_table
+from lineage.observability.output import TerminalCommand, trace_as_dict, trace_table
 from lineage.tenancy.lookup import NotFound, resolve_organization
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -30,7 +30,7 @@ def parse_since(value: str, option: str = "--since") -> timedelta:
     return span
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = "List recent traces, newest first."
 
     def add_arguments(self, parser) -> None:

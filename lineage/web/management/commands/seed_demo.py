@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from lineage.alerts.models import AlertRule, Operator, Severity
 from lineage.metrics.models import Metric, MetricKind
+from lineage.metrics.sandbox import METRICS_DB, provision
 from lineage.metrics.schedules import previous_tick
 from lineage.tenancy.models import Membership, Organization, Role
 from lineage.workflows.models import Step, StepKind, Workflow
@@ -27,7 +28,8 @@ ORDERS = [
 
 class Command(BaseCommand):
     help = (
-        "Create (or refresh) the demo organization “acme”: user demo/demo, an orders table, "
+        "Create (or refresh) the demo organization “acme”: user demo/demo (its owner), an orders "
+        "table in acme's metric schema, "
         "two metric → alert → workflow chains (one succeeds, one fails). Idempotent."
     )
 
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(
             user=user, organization=acme, defaults={"role": Role.OWNER}
         )
-        self._orders_table()
+        self._orders_table(acme)
         revenue = self._metric(
             acme, "Daily revenue", "SELECT sum(amount) FROM demo_orders WHERE status = 'paid'"
         )
@@ -79,23 +81,38 @@ class Command(BaseCommand):
         user, created = get_user_model().objects.get_or_create(
             username=DEMO_USER, defaults={"email": "demo@acme.example"}
         )
-        user.is_staff = user.is_superuser = True
+        # An owner of acme, nothing more: the admin is for staff (see README).
+        user.is_staff = user.is_superuser = False
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
         user.save()
         return user
 
-    def _orders_table(self) -> None:
+    def _orders_table(self, acme: Organization) -> None:
+        """demo_orders in acme's metric schema, where only acme's metrics
+        read it (a table left in public by an older seed moves there)."""
+        connection = connections[METRICS_DB]
+        sandbox = provision(acme.pk, connection)
+        schema, role = (connection.ops.quote_name(n) for n in (sandbox.schema, sandbox.role))
         with connection.cursor() as cursor:
             cursor.execute(
-                "CREATE TABLE IF NOT EXISTS demo_orders ("
+                "SELECT to_regclass('public.demo_orders') IS NOT NULL,"
+                " to_regclass(%s) IS NOT NULL",
+                [f"{schema}.demo_orders"],
+            )
+            in_public, in_schema = cursor.fetchone()
+            if in_public and not in_schema:
+                cursor.execute(f"ALTER TABLE public.demo_orders SET SCHEMA {schema}")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {schema}.demo_orders ("
                 " id serial PRIMARY KEY, amount numeric(12, 2) NOT NULL,"
                 " status text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
             )
-            cursor.execute("SELECT count(*) FROM demo_orders")
+            cursor.execute(f"GRANT SELECT ON {schema}.demo_orders TO {role}")
+            cursor.execute(f"SELECT count(*) FROM {schema}.demo_orders")
             if cursor.fetchone()[0] == 0:
                 cursor.executemany(
-                    "INSERT INTO demo_orders (amount, status) VALUES (%s, %s)", ORDERS
+                    f"INSERT INTO {schema}.demo_orders (amount, status) VALUES (%s, %s)", ORDERS
                 )
 
     def _metric(self, org, name: str, sql: str) -> Metric:

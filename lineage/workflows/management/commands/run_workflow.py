@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from lineage.observability.models import TraceSource
-from lineage.observability.output import print_chain, terminal_scope
+from lineage.observability.output import TerminalCommand, print_chain, terminal_scope
 from lineage.tenancy.lookup import NotFound, get_by_name, resolve_organization
 from lineage.workflows.engine import run_workflow
 from lineage.workflows.models import Workflow
 
 
-class Command(BaseCommand):
+class Command(TerminalCommand):
     help = "Run one workflow now (source: manual); print its trace and its steps' traces."
 
     def add_arguments(self, parser) -> None:
