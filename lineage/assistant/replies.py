@@ -15,6 +15,7 @@ from lineage.assistant.timephrases import Window, parse_window
 from lineage.observability.explain import describe
 from lineage.observability.formatting import format_time
 from lineage.observability.models import ExecutionTrace, ExecutionTraceQuerySet, TraceStatus
+from lineage.observability.redaction import redact
 
 MAX_LISTED = 15
 
@@ -52,6 +53,7 @@ class Answer:
     window_used: str = ""
 
     def say(self, text: str, trace: ExecutionTrace | None = None, label: str = "") -> Answer:
+        text = redact(text)  # errors and inputs quoted in answers carry no secrets
         if trace is None:
             self.lines.append(Line(text))
         else:

@@ -205,17 +205,6 @@ class ScopedUserAdmin(UserAdmin):
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
-@admin.register(Group)
-class SuperuserGroupAdmin(GroupAdmin):
-    """Groups hold permissions: granting them is a superuser's business."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
-
-
 def superuser_only(model_admin: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
     """`model_admin`, open only to superusers (for rows of no organization)."""
 
@@ -232,8 +221,15 @@ def superuser_only(model_admin: type[admin.ModelAdmin]) -> type[admin.ModelAdmin
         def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
             return request.user.is_superuser and super().has_delete_permission(request, obj)
 
+        def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+            return request.user.is_superuser and super().has_add_permission(request, *args)
+
     SuperuserOnly.__name__ = f"SuperuserOnly{model_admin.__name__}"
     return SuperuserOnly
+
+
+# Groups hold permissions: granting them is a superuser's business.
+admin.site.register(Group, superuser_only(GroupAdmin))
 
 
 def _sign_in_records_for_superusers() -> None:

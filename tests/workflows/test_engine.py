@@ -99,7 +99,7 @@ def test_bad_step_config_fails_with_a_clear_message(org):
     run = run_workflow(workflow)
     assert "the step's config has no “url”" in run.error
     workflow = make_workflow(org, name="bad scheme", steps=[("webhook", "ftp", {"url": "ftp://x"})])
-    assert "must start with http:// or https://" in run_workflow(workflow).error
+    assert 'needs "url": an http:// or https:// address' in run_workflow(workflow).error
 
 
 def test_templates_only_substitute_values(org):
