@@ -27,7 +27,9 @@ def _exit_on_setup_problem(kind: str, error: Exception) -> None:
         raise error
     text = str(error).strip()
     first_line = text.splitlines()[0] if text else type(error).__name__
-    sys.exit(f"{kind}: {first_line}\n{HINT}")
+    # The database hint only where the database is the problem.
+    hint = f"\n{HINT}" if kind == "Database error" or "DATABASE_URL" in text else ""
+    sys.exit(f"{kind}: {first_line}{hint}")
 
 
 if __name__ == "__main__":
