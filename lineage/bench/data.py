@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 
 from lineage.alerts.models import AlertRule
 from lineage.metrics.models import Metric, MetricValue
+from lineage.metrics.sandbox import drop_sandbox
 from lineage.observability.ids import uuid7
 from lineage.observability.models import TraceSource, TraceStatus, TraceType
 from lineage.tenancy.models import Membership, Organization
@@ -337,3 +338,4 @@ def remove_org(org_id: int) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement, [org_id])
+    drop_sandbox(org_id)

@@ -162,6 +162,20 @@ def _provision_now(organization_id: int) -> None:
         ) from None
 
 
+def drop_sandbox(organization_id: int) -> None:
+    """Drop an organization's metric schema (its data with it) and role: for
+    an organization that is gone for good (the benchmark's)."""
+    close_all_connections()
+    sandbox = sandbox_for(organization_id)
+    quote = connections[METRICS_DB].ops.quote_name
+    with connections[METRICS_DB].cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {quote(sandbox.schema)} CASCADE")
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [sandbox.role])
+        if cursor.fetchone():
+            cursor.execute(f"DROP OWNED BY {quote(sandbox.role)}")
+            cursor.execute(f"DROP ROLE {quote(sandbox.role)}")
+
+
 def drop_roles() -> list[str]:
     """Drop every metric role of this database (their grants first). For
     removing Lineage, and for test databases before they are dropped."""

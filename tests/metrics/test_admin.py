@@ -16,7 +16,7 @@ def metric_form(org, **changes):
         "organization": org.pk,
         "name": "Signups",
         "kind": "sql",
-        "sql": "SELECT count(*) FROM auth_user",
+        "sql": "SELECT 42",
         "python_path": "",
         "schedule": "*/5 * * * *",
         "enabled": "on",
@@ -36,6 +36,23 @@ def metric_form(org, **changes):
         ),
         ({"sql": "DELETE FROM auth_user"}, "sql", "must be a SELECT statement, not DELETE"),
         ({"sql": "  "}, "sql", "An SQL metric needs a query."),
+        (
+            {"sql": "SELECT length('\\'); COMMIT; CREATE TABLE pwned (x int); --')"},
+            "sql",
+            "exactly one SELECT statement; found 3.",
+        ),
+        (
+            {"sql": "SELECT * FROM (WITH d AS (DELETE FROM auth_user RETURNING 1) SELECT * FROM d) s"},
+            "sql",
+            "A metric query only reads: it cannot contain DELETE.",
+        ),
+        ({"sql": "SELECT 1 FROM auth_user FOR UPDATE"}, "sql", "cannot lock rows"),
+        ({"sql": "SELECT 1 INTO pwned"}, "sql", "cannot SELECT … INTO a table"),
+        (
+            {"kind": "python", "sql": "", "python_path": "os.abort"},
+            "python_path",
+            "“os.abort” is not a registered Python metric",
+        ),
     ],
 )
 def test_metric_admin_shows_bad_definitions_as_form_errors(
