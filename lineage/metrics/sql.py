@@ -107,9 +107,11 @@ def execute_one_statement(
     """Run `sql` in a read-only, time-boxed transaction and return its column
     count and at most two rows.
 
-    The query goes with the extended protocol (in a pipeline psycopg sends
-    Parse/Bind/Execute), where PostgreSQL itself refuses a second statement:
-    `SELECT 1; SELECT 2` fails here even if it got past the check.
+    The query goes with the extended protocol (psycopg's stream() always
+    sends Parse/Bind/Execute), where PostgreSQL itself refuses a second
+    statement: `SELECT 1; SELECT 2` fails here even if it got past the check.
+    Rows come one at a time, and a query that returns millions is cancelled
+    after the second instead of being read into memory.
     """
     timeout_ms = max(1, int(settings.LINEAGE_METRIC_TIMEOUT_SECONDS * 1000))
     # Our own fixed statements, in one round trip. standard_conforming_strings
@@ -119,11 +121,17 @@ def execute_one_statement(
         f" SET LOCAL statement_timeout = {timeout_ms};"
         " SET LOCAL standard_conforming_strings = on"
     )
+    rows: list[tuple] = []
+    columns = 0
     try:
-        with connection.pipeline(), connection.cursor() as cursor:
-            cursor.execute(sql)
-            rows = cursor.fetchmany(2)
-            columns = len(cursor.description or ())
+        with connection.cursor() as cursor:
+            for row in cursor.stream(sql):
+                columns = len(row)
+                rows.append(row)
+                if len(rows) == 2:
+                    break
+            else:
+                columns = len(cursor.description or ())
     except psycopg.Error as exc:
         raise MetricError(f"the query failed: {_message(exc)}") from None
     finally:
@@ -133,8 +141,6 @@ def execute_one_statement(
 
 def _single_value(result: tuple[int, list[tuple]]) -> object:
     columns, rows = result
-    if columns == 0:
-        raise MetricError("the query returned no result set")
     if len(rows) != 1:
         count = "no rows" if not rows else "more than one row"
         raise MetricError(f"expected one numeric value, the query returned {count}")

@@ -20,6 +20,8 @@ NOW = datetime(2026, 11, 28, 10, 5, tzinfo=UTC)
     ("sql", "message"),
     [
         ("SELECT 1 UNION ALL SELECT 2", "expected one numeric value, the query returned more than one row"),
+        # Cancelled after the second row, never read into memory.
+        ("SELECT generate_series(1, 100000000)", "the query returned more than one row"),
         ("SELECT 1 WHERE false", "expected one numeric value, the query returned no rows"),
         ("SELECT 1, 2", "expected one numeric value, the query returned 2 columns"),
         ("SELECT 'abc'", "expected one numeric value, got str 'abc'"),

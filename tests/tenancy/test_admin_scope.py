@@ -47,14 +47,14 @@ CHANGELISTS = [
 ]
 
 
-@pytest.mark.parametrize("changelist", CHANGELISTS)
-def test_a_changelist_shows_only_the_staff_users_organizations(client, acme_staff, two_orgs, changelist):
+def test_each_changelist_shows_only_the_staff_users_organizations(client, acme_staff, two_orgs):
     client.force_login(acme_staff)
-    response = client.get(reverse(f"admin:{changelist}_changelist"))
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Globex" not in html and "globex-member" not in html
-    assert len(response.context["cl"].result_list) >= 1
+    for changelist in CHANGELISTS:
+        response = client.get(reverse(f"admin:{changelist}_changelist"))
+        assert response.status_code == 200, changelist
+        html = response.content.decode()
+        assert "Globex" not in html and "globex-member" not in html, changelist
+        assert len(response.context["cl"].result_list) >= 1, changelist
 
 
 def test_a_superuser_sees_every_organization(admin_client, two_orgs):
@@ -124,29 +124,3 @@ def test_every_admin_is_scoped_or_for_superusers_only(rf, acme_staff):
     for model, model_admin in admin.site._registry.items():
         scoped = isinstance(model_admin, OrganizationScopedAdmin) or model._meta.model_name == "user"
         assert scoped or not model_admin.has_module_permission(request), model
-
-
-JUNK = [
-    {"status__exact": "\x00"},
-    {"name__exact": "a\x00b"},
-    {"started_at__year": "1" + "0" * 24},
-    {"started_at__year": "2026", "started_at__month": "13"},
-    {"started_at__year": "-1"},
-    {"observed_at__year": "99999"},
-    {"org__id__exact": "not-a-number"},
-    {"organization__id__exact": "1" + "0" * 30},
-    {"id__exact": "zzz"},
-    {"o": "99"},
-    {"p": "-5"},
-    {"q": "\x00"},
-    {"enabled__exact": "maybe"},
-]
-
-
-@pytest.mark.parametrize("changelist", CHANGELISTS)
-@pytest.mark.parametrize("params", JUNK, ids=[",".join(j) for j in JUNK])
-def test_junk_in_a_changelist_url_is_never_a_500(admin_client, changelist, params):
-    response = admin_client.get(reverse(f"admin:{changelist}_changelist"), params)
-    assert response.status_code in {200, 302}
-    if response.status_code == 302:
-        assert "e=1" in response["Location"]
