@@ -80,7 +80,7 @@ def test_metric_sql_cannot_read_the_apps_tables_or_the_server(org):
 
 def test_with_the_check_bypassed_the_role_and_the_read_only_transaction_still_hold(org):
     for sql, message in [
-        ("COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned'", "permission denied to COPY to or from an external program"),
+        ("COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned'", "to COPY to or from an external program"),
         ("CREATE TABLE pwned (x int)", "read-only transaction"),
         ("SET SESSION AUTHORIZATION postgres", "permission denied"),
         ("SELECT lo_from_bytea(0, 'x')", "read-only transaction"),
