@@ -10,6 +10,7 @@ transaction and the one-statement protocol hold even if the check is wrong.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import psycopg
 from django.conf import settings
@@ -57,6 +58,13 @@ def validate_single_select(sql: str) -> None:
     parse_metric_sql(sql)
 
 
+@lru_cache(maxsize=4096)
+def _checked_before_run(sql: str) -> None:
+    """The check, remembered for queries that passed it: a scheduled metric
+    runs the same text every time, and parsing it costs 0.3 ms."""
+    parse_metric_sql(sql)
+
+
 def _statement_kind(node: ast.Node) -> str:
     """DELETE for a DeleteStmt, CREATE TABLE for a CreateStmt …, for people."""
     names = {
@@ -94,7 +102,7 @@ def run_metric_sql(sql: str, organization_id: int) -> object:
     role; MetricError for anything else (no rows, several, several columns,
     the query failing or being refused)."""
     try:
-        parse_metric_sql(sql)
+        _checked_before_run(sql)
     except ValidationError as exc:
         raise MetricError(" ".join(exc.messages)) from None
     with metric_connection(organization_id) as connection:

@@ -149,7 +149,9 @@ def webhook_timeout(config: dict[str, Any]) -> float:
     return float(timeout)
 
 
-def checked_webhook_target(config: dict[str, Any], *, unresolvable_ok: bool = False):
+def checked_webhook_target(
+    config: dict[str, Any], *, unresolvable_ok: bool = False
+) -> egress.Target | None:
     """The webhook's URL resolved and checked (see egress.py); None when the
     host does not resolve and `unresolvable_ok` (saving: it may later)."""
     url = config.get("url")
