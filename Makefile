@@ -50,8 +50,9 @@ test: setup browser
 lint: $(INSTALLED)
 	$(BIN)/ruff check lineage tests
 
+# Measured as production runs: DEBUG off, with the key setup made.
 bench: setup
-	$(BIN)/python manage.py bench
+	DEBUG=0 SECRET_KEY="$$(cat .data/secret_key)" $(BIN)/python manage.py bench
 
 stopdb:
 	$(BIN)/python -m lineage.embedded_db stop

@@ -23,6 +23,7 @@ from lineage.observability.ids import (
     short_trace_id,
     uuid7,
 )
+from lineage.observability.redaction import redact
 from lineage.observability.summaries import TraceSummaries
 from lineage.tenancy.models import Organization
 
@@ -485,6 +486,7 @@ class ExecutionTrace(models.Model):
 
     @property
     def error_summary(self) -> str:
-        """Exception type and message, without the traceback."""
-        return self.error.split(TRACEBACK_MARKER, 1)[0].strip()
+        """Exception type and message, without the traceback (secrets masked
+        again: a row written before traces were redacted may hold one)."""
+        return redact(self.error.split(TRACEBACK_MARKER, 1)[0].strip())
 
