@@ -105,8 +105,18 @@ def run_metric_sql(sql: str, organization_id: int) -> object:
         _checked_before_run(sql)
     except ValidationError as exc:
         raise MetricError(" ".join(exc.messages)) from None
-    with metric_connection(organization_id) as connection:
-        return _single_value(execute_one_statement(connection, sql))
+    # A kept session may have been closed by the server since (a restart, a
+    # failover): found out before the query is sent, a fresh one is tried.
+    for attempt in range(2):
+        with metric_connection(organization_id) as connection:
+            try:
+                _begin(connection)
+            except psycopg.OperationalError as exc:
+                if attempt:
+                    raise MetricError(f"the metrics database is unreachable: {exc}") from None
+                continue
+            return _single_value(_run_in_transaction(connection, sql))
+    raise AssertionError("unreachable")
 
 
 def execute_one_statement(
@@ -121,6 +131,11 @@ def execute_one_statement(
     Rows come one at a time, and a query that returns millions is cancelled
     after the second instead of being read into memory.
     """
+    _begin(connection)
+    return _run_in_transaction(connection, sql)
+
+
+def _begin(connection: psycopg.Connection) -> None:
     timeout_ms = max(1, int(settings.LINEAGE_METRIC_TIMEOUT_SECONDS * 1000))
     # Our own fixed statements, in one round trip. standard_conforming_strings
     # is pinned so the server reads quotes the way the check's parser did.
@@ -129,6 +144,9 @@ def execute_one_statement(
         f" SET LOCAL statement_timeout = {timeout_ms};"
         " SET LOCAL standard_conforming_strings = on"
     )
+
+
+def _run_in_transaction(connection: psycopg.Connection, sql: str) -> tuple[int, list[tuple]]:
     rows: list[tuple] = []
     columns = 0
     try:
@@ -143,7 +161,8 @@ def execute_one_statement(
     except psycopg.Error as exc:
         raise MetricError(f"the query failed: {_message(exc)}") from None
     finally:
-        connection.execute("ROLLBACK")  # read-only: there is nothing to commit
+        if not connection.closed:
+            connection.execute("ROLLBACK")  # read-only: there is nothing to commit
     return columns, rows
 
 

@@ -145,3 +145,16 @@ def test_metric_sandbox_command_prints_the_sql_for_an_administrator(org):
     assert "PASSWORD 'SCRAM-SHA-256$" in printed and sandbox.password not in printed
     assert run_command("metric_sandbox").endswith("1 organization sandbox(es) ready.\n")
     assert run_command("metric_sandbox").endswith("1 organization sandbox(es) ready.\n")
+
+
+def test_a_session_the_server_closed_is_replaced_before_the_next_metric(org):
+    metric = make_metric(org, sql="SELECT 5")
+    assert run_metric_execution(metric).value == 5
+    with metric_connection(org.pk) as session:
+        pid = session.info.backend_pid
+    with connection.cursor() as cursor:  # as a restart or an administrator would
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])  # waits for it
+
+    assert run_metric_execution(metric).value == 5
+    with metric_connection(org.pk) as session:
+        assert session.info.backend_pid != pid
