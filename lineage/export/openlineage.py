@@ -158,7 +158,8 @@ def _input_datasets(record: TraceRecord) -> list[InputDataset]:
 def _metrics_database(schema: str, table: str) -> Postgres:
     """A table of the database metric SQL runs on, as OpenLineage names it
     (postgres://host:port, database.schema.table); a local socket is localhost."""
-    database = settings.DATABASES["metrics"]
+    # METRICS_DATABASE_URL's database when set, else the app's (metrics/sandbox.py).
+    database = settings.DATABASES.get("metrics") or settings.DATABASES["default"]
     host = str(database.get("HOST") or "")
     return Postgres(
         host="localhost" if not host or host.startswith("/") else host,

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from lineage.metrics.models import Metric, MetricKind, MetricValue
 from lineage.metrics.registry import registered_metric
 from lineage.metrics.sql import MetricError, run_metric_sql
-from lineage.metrics.tables import tables_read
+from lineage.metrics.tables import metric_tables_read
 from lineage.observability.models import TraceType
 from lineage.observability.tracer import with_trace
 
@@ -76,7 +76,7 @@ def _inputs(metric: Metric, scheduled_for: datetime | None) -> dict[str, Any]:
     if metric.kind == MetricKind.SQL:
         # Recorded with the run, so pages, graphs and exporters name the
         # tables without parsing SQL (or importing metrics) themselves.
-        inputs["reads"] = tables_read(metric.sql)
+        inputs["reads"] = metric_tables_read(metric)
     if scheduled_for is not None:
         inputs["scheduled_for"] = scheduled_for
     return inputs

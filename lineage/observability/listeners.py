@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from lineage.observability.models import ExecutionTrace, TraceStatus
+from lineage.observability.redaction import redact, redact_value
 
 logger = logging.getLogger("lineage.observability")
 
@@ -42,8 +43,11 @@ class TraceRecord:
 
     def __post_init__(self) -> None:
         # Copies, read-only: a listener cannot change what the run goes on with.
-        object.__setattr__(self, "inputs", MappingProxyType(dict(self.inputs)))
-        object.__setattr__(self, "outputs", MappingProxyType(dict(self.outputs)))
+        # Masked as the stored row is: exporters send no secret elsewhere.
+        object.__setattr__(self, "name", redact(self.name))
+        object.__setattr__(self, "inputs", MappingProxyType(redact_value(dict(self.inputs))))
+        object.__setattr__(self, "outputs", MappingProxyType(redact_value(dict(self.outputs))))
+        object.__setattr__(self, "error", redact(self.error))
         object.__setattr__(self, "dependencies", tuple(self.dependencies))
 
     @property

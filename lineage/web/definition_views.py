@@ -17,7 +17,7 @@ from lineage.alerts.models import AlertRule
 from lineage.execution.preview import Preview, preview_metric
 from lineage.execution.runs import run_metric_execution
 from lineage.metrics.models import Metric
-from lineage.metrics.tables import tables_read
+from lineage.metrics.tables import metric_tables_read
 from lineage.observability.explain import why_each_ran
 from lineage.observability.history import History, history_of
 from lineage.observability.models import ExecutionTrace, TraceSource
@@ -83,7 +83,7 @@ def _metric_page(request: HttpRequest, metric: Metric, preview: Preview | None =
     context = {
         "metric": metric,
         "alerts": alerts,
-        "reads": tables_read(metric.sql),
+        "reads": metric_tables_read(metric),
         "values": values[:RECENT_RUNS],
         "sparkline": sparkline_svg(points, [(alert.name, alert.threshold) for alert in alerts]),
         "history": _health(metric),

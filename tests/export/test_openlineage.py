@@ -56,7 +56,7 @@ def test_the_demo_chains_as_valid_run_events_with_parents_and_datasets(demo_chai
     assert "parent" not in metric_start["run"]["facets"]  # nothing caused it: its schedule did
     assert metric_start["run"]["facets"]["nominalTime"]["nominalStartTime"]
     assert [(d["namespace"].split(":")[0], d["name"].split(".", 1)[1]) for d in metric_end["inputs"]] == [
-        ("postgres", "public.demo_orders")
+        ("postgres", f"lineage_org_{demo_chains['Daily revenue'].org_id}.demo_orders")
     ]
     assert metric_end["job"]["facets"]["sql"]["query"].startswith("SELECT sum(amount)")
     assert metric_start["eventTime"] < metric_end["eventTime"]

@@ -58,7 +58,7 @@ def test_each_demo_chain_is_one_trace_of_spans_with_its_parents(demo_chains, rec
     assert shown["lineage.trace.id"] == str(revenue.id)
     assert shown["lineage.trace.type"] == "metric" and shown["lineage.trace.source"] == "schedule"
     assert shown["lineage.subject"] == revenue.subject and shown["lineage.organization"] == "acme"
-    assert shown["lineage.reads"] == ["public.demo_orders"]
+    assert shown["lineage.reads"] == [f"lineage_org_{revenue.org_id}.demo_orders"]  # acme's schema
     assert json.loads(shown["lineage.outputs"]) == {"value": 12840.0}
     assert json.loads(shown["lineage.inputs"])["sql"].startswith("SELECT sum(amount)")
     since_epoch = revenue.started_at - datetime(1970, 1, 1, tzinfo=UTC)

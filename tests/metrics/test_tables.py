@@ -39,9 +39,10 @@ def test_a_run_keeps_the_tables_it_read_and_the_page_and_graph_show_them(seeded,
     page = client.get(reverse("web:metric-detail", args=[revenue.pk])).text
     dot = lineage_to_dot(get_trace_lineage(workflow_run.id, "up", 5))
 
-    assert metric_run.inputs["reads"] == ["public.demo_orders"]
-    assert "<dt>Reads</dt><dd><code>public.demo_orders</code></dd>" in page
+    orders = f"lineage_org_{seeded.pk}.demo_orders"  # acme's metric schema
+    assert metric_run.inputs["reads"] == [orders]
+    assert f"<dt>Reads</dt><dd><code>{orders}</code></dd>" in page
     (table_node,) = [line for line in dot.splitlines() if "cylinder" in line]
-    assert 'label="table\\npublic.demo_orders"' in table_node
+    assert f'label="table\\n{orders}"' in table_node
     table = table_node.split()[0]
     assert f"{table} -> t{metric_run.id.hex}" in dot

@@ -166,3 +166,17 @@ def test_log_lines_are_masked():
 )
 def test_one_redaction_for_everything(text, masked):
     assert redact(text) == masked
+
+
+def test_what_exporters_are_told_is_masked_as_the_stored_row_is():
+    from django.utils import timezone
+
+    from lineage.observability.ids import uuid7
+    from lineage.observability.listeners import TraceRecord
+
+    record = TraceRecord(
+        uuid7(), 1, "step", "Call https://ops:hunter2@x.example", "", "manual",
+        {"config": {"url": "https://x.example/?token=tok-abc123"}}, (), timezone.now(),
+        error="StepError: POST https://x.example/?sig=sig-999 failed",
+    )
+    assert_no_secret(f"{record.name} {dict(record.inputs)} {record.error}")
