@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from lineage.observability.models import ExecutionTrace
+from lineage.tenancy.models import Organization
 from lineage.workflows.models import Workflow
 from tests.e2e.conftest import sign_in
 from tests.factories import make_user, traced_db
@@ -51,7 +52,9 @@ def test_dashboard_pages_run_under_the_policy(page: Page, demo):
 
 
 def test_the_admin_works_under_the_policy(page: Page, demo):
-    make_user("root", is_staff=True, is_superuser=True)
+    # An administrator as the README makes one: a superuser who belongs to acme.
+    acme = Organization.objects.get(slug="acme")
+    make_user("root", acme, role="owner", is_staff=True, is_superuser=True)
     problems = watch(page)
     sign_in(page, demo.url, "root", "pw")
     page.goto(demo.url + "/admin/alerts/alertrule/add/")
