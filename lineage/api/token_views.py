@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,9 +19,9 @@ def _is_owner(request: HttpRequest) -> bool:
 
 
 def _page(request: HttpRequest, status: int = 200, **extra) -> HttpResponse:
-    if request.organization is None:
-        raise Http404("You do not belong to an organization.")
-    tokens = ApiToken.objects.for_org(request.organization).select_related("created_by")
+    tokens = ApiToken.objects.none()  # someone in no organization: the page says so
+    if request.organization is not None:
+        tokens = ApiToken.objects.for_org(request.organization).select_related("created_by")
     context = {"tokens": tokens, "is_owner": _is_owner(request), "name_length": NAME_LENGTH, **extra}
     return render(request, "api/tokens.html", context, status=status)
 

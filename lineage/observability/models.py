@@ -181,9 +181,11 @@ class ExecutionTraceQuerySet(TraceSummaries):
         """How many of these traces have each status, each count stopped at
         `cap`, in one query: one scan of trace_status per status (or of the
         filter's own index), never a count of the whole table."""
-        parts, params = [], []
         order = [TraceStatus.FAILED, TraceStatus.RUNNING, TraceStatus.PENDING,
                  TraceStatus.ABANDONED, TraceStatus.SUCCEEDED]
+        if self.query.is_empty():  # none(): someone in no organization
+            return dict.fromkeys(order, 0)
+        parts, params = [], []
         for status in order:
             # started_at, not id: the count reads trace_status alone (index-only).
             sql, status_params = (

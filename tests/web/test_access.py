@@ -10,6 +10,8 @@ from tests.factories import make_trace, make_user, traced_db
 pytestmark = traced_db
 
 LIST_PAGES = ["web:trace-list", "web:failures", "web:metric-list", "web:alert-list", "web:workflow-list"]
+# Pages every signed-in person reaches from the navigation, member or not yet.
+NAVIGATION = [*LIST_PAGES, "web:ask", "api:tokens"]
 
 
 def detail_urls(chain) -> list[str]:
@@ -57,6 +59,17 @@ def test_outsider_does_not_see_other_organizations_rows(client, outsider, failin
     assert response.status_code == 200
     for text in ("Open orders", "Orders piling up", "Page ops"):
         assert text not in response.text
+
+
+@pytest.mark.parametrize("name", NAVIGATION)
+def test_someone_in_no_organization_gets_every_list_page_and_a_note(client, failing_chain, name):
+    client.force_login(make_user("newcomer"))
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You do not belong to any organization yet" in page
+    if name in LIST_PAGES:
+        assert "Open orders" not in page and "Page ops" not in page
 
 
 @pytest.mark.parametrize("name", LIST_PAGES)
